@@ -12,7 +12,7 @@ refuses a request is the one the newest official page gives, and the older, stri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
@@ -646,35 +646,65 @@ _WAN3_MODES: Mapping[Mode, ModeSpec] = MappingProxyType(
     }
 )
 
-_WAN3_COMMON = {
-    "protocol": "media",
-    "endpoint": "video-generation",
-    "param_style": "resolution+ratio",
-    "tiers": ("480P", "720P", "1080P"),
-    "default_tier": "1080P",
-    "ratios": ("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"),
-    "default_ratio": "adaptive",
-    "durations": DurationSpec(
+_WAN3_REGIONS: tuple[RegionId, ...] = ("beijing", "singapore", "virginia", "frankfurt")
+_WAN3_RATE_SOURCE = "not published; assumed like wan2.6 (5 RPS, 5 tasks)"
+
+_WAN3 = Model(
+    id="wan3.0-video",
+    family="wan3.0",
+    modes=_WAN3_MODES,
+    protocol="media",
+    endpoint="video-generation",
+    param_style="resolution+ratio",
+    regions=_offer(5, 5, regions=_WAN3_REGIONS, model="wan3.0-video", source=_WAN3_RATE_SOURCE),
+    summary="Wan 3.0 all-in-one (preview): text, first frame, first+last frames or references → up to 30 s with sound.",
+    tiers=("480P", "720P", "1080P"),
+    default_tier="1080P",
+    ratios=("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"),
+    default_ratio="adaptive",
+    durations=DurationSpec(
         2, 30, 5, special={-1: "the model decides, up to 30 s"}, source="BAILIAN, 3P: integer 2–30 s, or -1"
     ),
-    "audio": "switch",
-    "custom_audio": False,
-    "prompt": "optional",
-    "prompt_max": 20_000,
-    "negative_prompt_max": None,
-    "image": IMAGE_WAN3,
-    "video": VIDEO_WAN3,
-    "audio_input": AUDIO_WAN3,
-    "max_reference_images": 10,
-    "max_reference_videos": 5,
-    "max_reference_audios": 5,
-    "typical_seconds": (60, 300),
-    "typical_source": "WAN3-DOC: typically 1–5 minutes",
-    "preview": True,
-    "sources": ("WAN3-DOC", "BAILIAN", "3P"),
-}
+    audio="switch",
+    prompt="optional",
+    prompt_max=20_000,
+    image=IMAGE_WAN3,
+    video=VIDEO_WAN3,
+    audio_input=AUDIO_WAN3,
+    max_reference_images=10,
+    max_reference_videos=5,
+    max_reference_audios=5,
+    typical_source="WAN3-DOC: typically 1–5 minutes",
+    preview=True,
+    sources=("WAN3-DOC", "BAILIAN", "3P"),
+    notes=(
+        "Preview model: behaviour and limits may change.",
+        "References (images ≤ 10, videos ≤ 5, audios ≤ 5) are named 'image 1', 'video 1', 'audio 1' in the "
+        "prompt; a first/last frame cannot be combined with references, a file or a link.",
+    ),
+)
 
-_WAN3_REGIONS: tuple[RegionId, ...] = ("beijing", "singapore", "virginia", "frankfurt")
+_ANIMATE_MOVE = Model(
+    id="wan2.2-animate-move",
+    family="wan2.2",
+    modes={"animate": ModeSpec(required=("image", "video"), optional=("quality", "check_image"))},
+    protocol="animate",
+    endpoint="image2video",
+    param_style="quality",
+    regions=_offer(5, 1, model="wan2.2-animate-move"),
+    summary="The pictured character performs the motion of a video (2–30 s, length of the video).",
+    durations=None,
+    prompt="none",
+    prompt_extend=False,
+    image=IMAGE_ANIMATE,
+    video=VIDEO_ANIMATE,
+    price=_prices({"std": 0.4, "pro": 0.6}),
+    typical_seconds=(120, 300),
+    typical_source="D-MIX: official example took 2.7 min",
+    result_field="results.video_url",
+    sources=("D-MOVE",),
+)
+
 
 MODELS: tuple[Model, ...] = (
     # ---------------------------------------------------------------- text to video
@@ -1284,80 +1314,22 @@ MODELS: tuple[Model, ...] = (
         sources=("D-S2V",),
     ),
     # ---------------------------------------------------------------- character animation
-    Model(
-        id="wan2.2-animate-move",
-        family="wan2.2",
-        modes={"animate": ModeSpec(required=("image", "video"), optional=("quality", "check_image"))},
-        protocol="animate",
-        endpoint="image2video",
-        param_style="quality",
-        regions=_offer(5, 1, model="wan2.2-animate-move"),
-        summary="The pictured character performs the motion of a video (2–30 s, length of the video).",
-        durations=None,
-        prompt="none",
-        prompt_extend=False,
-        image=IMAGE_ANIMATE,
-        video=VIDEO_ANIMATE,
-        price=_prices({"std": 0.4, "pro": 0.6}),
-        typical_seconds=(120, 300),
-        typical_source="D-MIX: official example took 2.7 min",
-        result_field="results.video_url",
-        sources=("D-MOVE",),
-    ),
-    Model(
+    _ANIMATE_MOVE,
+    replace(
+        _ANIMATE_MOVE,
         id="wan2.2-animate-mix",
-        family="wan2.2",
-        modes={"animate": ModeSpec(required=("image", "video"), optional=("quality", "check_image"))},
-        protocol="animate",
-        endpoint="image2video",
-        param_style="quality",
         regions=_offer(5, 1, model="wan2.2-animate-mix"),
         summary="Replace the person in a video with the pictured character (2–30 s, length of the video).",
-        durations=None,
-        prompt="none",
-        prompt_extend=False,
-        image=IMAGE_ANIMATE,
-        video=VIDEO_ANIMATE,
         price=_prices({"std": 0.6, "pro": 1.2}),
-        typical_seconds=(120, 300),
-        typical_source="D-MIX: official example took 2.7 min",
-        result_field="results.video_url",
         sources=("D-MIX",),
     ),
     # ---------------------------------------------------------------- Wan 3.0 (all-in-one, preview)
-    Model(
-        id="wan3.0-video",
-        family="wan3.0",
-        modes=_WAN3_MODES,
-        regions=_offer(
-            5,
-            5,
-            regions=_WAN3_REGIONS,
-            model="wan3.0-video",
-            source="not published; assumed like wan2.6 (5 RPS, 5 tasks)",
-        ),
-        summary="Wan 3.0 all-in-one (preview): text, first frame, first+last frames or references → up to 30 s "
-        "with sound.",
-        **_WAN3_COMMON,  # type: ignore[arg-type]
-        notes=(
-            "Preview model: behaviour and limits may change.",
-            "References (images ≤ 10, videos ≤ 5, audios ≤ 5) are named 'image 1', 'video 1', 'audio 1' in the "
-            "prompt; a first/last frame cannot be combined with references, a file or a link.",
-        ),
-    ),
-    Model(
+    _WAN3,
+    replace(
+        _WAN3,
         id="wan3.0-video-prime",
-        family="wan3.0",
-        modes=_WAN3_MODES,
-        regions=_offer(
-            5,
-            5,
-            regions=_WAN3_REGIONS,
-            model="wan3.0-video-prime",
-            source="not published; assumed like wan2.6 (5 RPS, 5 tasks)",
-        ),
+        regions=_offer(5, 5, regions=_WAN3_REGIONS, model="wan3.0-video-prime", source=_WAN3_RATE_SOURCE),
         summary="Wan 3.0 prime (preview): the same abilities as wan3.0-video, faster per its maintainers (UNVERIFIED).",
-        **_WAN3_COMMON,  # type: ignore[arg-type]
         notes=("Preview model: behaviour and limits may change.",),
     ),
 )
