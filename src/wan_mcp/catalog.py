@@ -11,6 +11,7 @@ refuses a request is the one the newest official page gives, and the older, stri
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -1369,6 +1370,20 @@ def default_model(mode: Mode, region: RegionId) -> Model | None:
         if region in model.regions:
             return model
     return None
+
+
+TIER_WAIT_FACTOR: Mapping[str, float] = MappingProxyType({"480P": 0.8, "720P": 1.0, "1080P": 1.5})
+
+
+def typical_wait(model: Model, seconds: float | None, tier: str | None) -> tuple[int, int]:
+    """Typical submit → done range in seconds for this output, scaled from the model's 5 s / 720P figure.
+
+    Longer outputs take longer (by the square root of the length ratio) and higher tiers more (×0.8, ×1, ×1.5);
+    a heuristic fitted to the official examples, not a promise.
+    """
+    low, high = model.typical_seconds
+    factor = math.sqrt(max(seconds or 5.0, 1.0) / 5.0) * TIER_WAIT_FACTOR.get(tier or "", 1.0)
+    return max(1, round(low * factor)), max(2, round(min(high * factor, 3 * 3600)))
 
 
 def find_region(name: str) -> Region | None:

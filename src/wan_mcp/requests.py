@@ -9,7 +9,6 @@ each of those costs the user money for a video they did not ask for.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1520,7 +1519,7 @@ class _Planner:
         )
 
     def wait_range(self, seconds: float | None) -> tuple[int, int]:
-        return typical_wait(self.model, seconds, self.tier)
+        return catalog.typical_wait(self.model, seconds, self.tier)
 
     def guardrail_notes(self, estimate: Estimate, uploads: int) -> list[str]:
         model = self.model
@@ -1585,13 +1584,6 @@ class _Planner:
             args["prompt_extend"] = self.prompt_extend
         args.update(self.effective)
         return args
-
-
-def typical_wait(model: Model, seconds: float | None, tier: str | None) -> tuple[int, int]:
-    """Typical submit → done range in seconds, scaled from the catalog's 5 s / 720P figure."""
-    low, high = model.typical_seconds
-    factor = math.sqrt(max(seconds or 5.0, 1.0) / 5.0) * {"480P": 0.8, "720P": 1.0, "1080P": 1.5}.get(tier or "", 1.0)
-    return max(1, round(low * factor)), max(2, round(min(high * factor, 3 * 3600)))
 
 
 _REQUIRED_FIX = {
