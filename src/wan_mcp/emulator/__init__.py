@@ -1,0 +1,1 @@
+"""A local DashScope emulator: an HTTP server that behaves like the Wan video API."""
