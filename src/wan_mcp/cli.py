@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -49,6 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plan.add_argument("--region", help="beijing (default), singapore, virginia or frankfurt; else DASHSCOPE_REGION")
     plan.set_defaults(handler=run_plan)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="run a local DashScope emulator (no key, no network, no money)",
+        description="Serve a DashScope-compatible Wan video API on this machine: tasks, uploads, real MP4 results "
+        "and fault injection (see /__emulator__). Point wan-mcp at it with DASHSCOPE_BASE_URL=http://HOST:PORT/api/v1.",
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    emulator.add_argument("--port", type=int, default=8765, help="port (0 picks a free one; default 8765)")
+    emulator.add_argument("--speed", type=float, default=1.0, help="run tasks this many times faster (default 1)")
+    emulator.add_argument("--api-key", help="the only key accepted (default: any non-empty key)")
+    emulator.add_argument("--seed", type=int, default=0, help="seed for processing times and ids (default 0)")
+    emulator.add_argument("--region", default="beijing", help="the region emulated (model names differ by region)")
+    emulator.set_defaults(handler=run_emulator)
     return parser
 
 
@@ -85,6 +100,29 @@ def run_plan(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     emit(plan.to_dict())
     return EXIT_OK
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    from wan_mcp.config import parse_region
+    from wan_mcp.emulator.app import EmulatorConfig, run
+
+    configure_logging()
+    if args.speed <= 0:
+        sys.stderr.write("--speed must be positive\n")
+        return EXIT_REFUSED
+    config = EmulatorConfig(api_key=args.api_key, speed=args.speed, seed=args.seed, region=parse_region(args.region))
+
+    def ready(port: int) -> None:
+        sys.stderr.write(f"DashScope emulator listening on http://{args.host}:{port}/api/v1 (speed x{args.speed:g})\n")
+        sys.stderr.flush()
+
+    run(config, args.host, args.port, ready)
+    return EXIT_OK
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log to stderr only: stdout belongs to the MCP protocol when serving stdio."""
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def _error(code: str, field: str, message: str, fix: str) -> dict[str, Any]:
