@@ -12,8 +12,10 @@
         │   ├── RateLimited          429: throttling (retry later) or quota/billing (do not)
         │   └── ServerError          5xx: DashScope's side; retry later
         ├── TaskFailed               the task ran and ended FAILED (never billed)
-        └── TransportError           the network failed
-            └── SubmitOutcomeUnknown a submit was sent but no answer came: reconcile, never resend
+        ├── TransportError           the network failed
+        │   └── SubmitOutcomeUnknown a submit was sent but no answer came: reconcile, never resend
+        ├── ResultExpired            the result URL's 24 hours are over: the video can no longer be downloaded
+        └── DownloadFailed           a download could not be completed or verified (nothing is kept)
 
 Translation from DashScope codes happens once, in `classify` / `api_error`, by the code and (for the catch-all
 `InvalidParameter`) by the message text, never by HTTP status alone.
@@ -520,6 +522,19 @@ class SubmitOutcomeUnknown(TransportError):
 
     code = "submit_outcome_unknown"
     retryable = False
+
+
+class ResultExpired(DashScopeError):
+    """The signed result URL expired (24 h after the task ended): the video cannot be downloaded any more."""
+
+    code = "result_expired"
+
+
+class DownloadFailed(DashScopeError):
+    """A download failed or its file did not verify; the partial file is never reported as done."""
+
+    code = "download_failed"
+    retryable = True
 
 
 _STATUS_CLASSES: Mapping[int, type[ApiError]] = MappingProxyType(

@@ -1,0 +1,122 @@
+"""When to ask DashScope about a task next: an ETA-shaped schedule, and a poll loop with a monotonic deadline.
+
+The schedule comes from the catalog's typical processing range [low, high] for the model, duration and tier:
+one early check (a refused input fails within seconds), sparse checks while completion is unlikely, dense checks
+from `low` to `high` where most tasks finish, then a slow back-off for stragglers. Time is counted from when the
+task was first seen RUNNING (queue time is not processing time). An `attentive` schedule (someone is waiting
+inside a tool call) is denser; the background one is sparser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio
+
+from wan_mcp import catalog
+from wan_mcp.catalog import Model
+
+TaskStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"]
+TERMINAL: frozenset[str] = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"})
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Delays between status checks for one task, in seconds."""
+
+    low: float  # typical earliest finish, from the start of processing
+    high: float  # typical latest finish
+    dense: float = 8.0  # between low and high
+    first: float = 5.0  # the early check
+    pending: float = 10.0  # while the task waits in the queue
+    cap: float = 60.0  # never wait longer than this between checks
+
+    def delay(self, status: str, elapsed: float) -> float:
+        """Seconds until the next check, given the last status and the seconds of processing seen so far."""
+        if status == "PENDING":
+            return min(self.pending, self.cap)
+        if elapsed < self.first:
+            return max(1.0, self.first - elapsed)
+        if elapsed < self.low - self.dense:
+            return min(self.cap, max(self.dense, (self.low - elapsed) / 2))
+        if elapsed <= self.high:
+            return self.dense
+        overdue = (elapsed - self.high) / max(self.high, 1.0)
+        return min(self.cap / 2, self.dense * (1 + 2 * overdue))
+
+
+def schedule_for(model: Model, seconds: float | None, tier: str | None, *, attentive: bool = False) -> Schedule:
+    """The schedule for a task of this model, output length and tier."""
+    low, high = catalog.typical_wait(model, seconds, tier)
+    dense = min(8.0, max(4.0, (high - low) / 20))
+    if attentive:
+        dense = min(dense, 4.0)
+    return Schedule(low=float(low), high=float(high), dense=dense, first=min(10.0, max(3.0, low / 4)))
+
+
+class PollClock:
+    """Monotonic time and sleep, injectable for tests."""
+
+    def __init__(
+        self,
+        now: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.now = now or anyio.current_time
+        self.sleep = sleep or anyio.sleep
+
+
+@dataclass
+class PollState:
+    """What the poll loop knows about a task."""
+
+    status: str = "PENDING"
+    running_since: float | None = None  # the earliest time processing can have started
+    last_check: float | None = None
+    checks: int = 0
+
+
+async def poll_until_done(
+    check: Callable[[], Awaitable[str]],
+    schedule: Schedule,
+    *,
+    deadline: float | None = None,
+    clock: PollClock | None = None,
+    state: PollState | None = None,
+    started: float | None = None,
+    check_now: bool = True,
+) -> PollState:
+    """Check a task's status (via `check`) on the schedule until it is terminal or the deadline passes.
+
+    `deadline` is an absolute time of `clock`; the last status is returned either way. `started` is when the task
+    was submitted (processing cannot have begun earlier). With `check_now` false the first check waits for the
+    schedule's early check.
+    """
+    clock = clock or PollClock()
+    state = state or PollState()
+    origin = clock.now() if started is None else started
+    if not check_now and state.checks == 0:
+        wait = origin + schedule.first - clock.now()
+        if deadline is not None:
+            wait = min(wait, deadline - clock.now())
+        if wait > 0:
+            await clock.sleep(wait)
+    while True:
+        state.status = await check()
+        state.checks += 1
+        now = clock.now()
+        if state.status in TERMINAL:
+            state.last_check = now
+            return state
+        if state.status == "RUNNING" and state.running_since is None:
+            state.running_since = state.last_check if state.last_check is not None else origin
+        state.last_check = now
+        elapsed = now - state.running_since if state.running_since is not None else 0.0
+        delay = schedule.delay(state.status, elapsed)
+        if deadline is not None:
+            if now >= deadline:
+                return state
+            delay = min(delay, deadline - now)
+        await clock.sleep(delay)

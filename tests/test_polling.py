@@ -1,0 +1,102 @@
+"""The poll schedule is ETA-shaped and the poll loop honours statuses and deadlines (on a fake clock)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wan_mcp import catalog
+from wan_mcp.polling import PollClock, PollState, Schedule, poll_until_done, schedule_for
+
+pytestmark = pytest.mark.anyio
+
+
+class FakeClock(PollClock):
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.sleeps: list[float] = []
+        super().__init__(now=lambda: self.t, sleep=self._sleep)
+
+    async def _sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+def task(finish_at: float, clock: FakeClock, queued: float = 0.0):  # type: ignore[no-untyped-def]
+    """A task that is PENDING until `queued`, RUNNING until `finish_at`, then SUCCEEDED."""
+
+    async def check() -> str:
+        if clock.t < queued:
+            return "PENDING"
+        return "RUNNING" if clock.t < finish_at else "SUCCEEDED"
+
+    return check
+
+
+def test_schedule_shape() -> None:
+    """Early check, sparse before the window, dense inside it, a slow back-off after, never above the cap."""
+    s = Schedule(low=60, high=300, dense=8, first=5)
+    assert s.delay("RUNNING", 0) == 5
+    assert s.delay("RUNNING", 10) == 25  # (60-10)/2
+    assert s.delay("RUNNING", 100) == 8
+    assert 8 < s.delay("RUNNING", 450) <= 30
+    assert s.delay("PENDING", 0) == 10
+    for elapsed in range(0, 5000, 7):
+        assert 1 <= s.delay("RUNNING", elapsed) <= s.cap
+
+
+def test_schedule_for_uses_the_catalog() -> None:
+    """Longer, higher-resolution outputs and slower models get later windows; attentive is denser."""
+    t2v = catalog.find_model("wan2.6-t2v")
+    vace = catalog.find_model("wanx2.1-vace-plus")
+    assert t2v is not None and vace is not None
+    short, long = schedule_for(t2v, 5, "720P"), schedule_for(t2v, 15, "1080P")
+    assert long.low > short.low and long.high > short.high
+    assert schedule_for(vace, 5, "720P").low > short.low
+    assert schedule_for(t2v, 5, "720P", attentive=True).dense <= 4
+
+
+@pytest.mark.parametrize("finish", [3, 45, 180, 420, 1500])
+async def test_poll_until_done_detects_completion(finish: float) -> None:
+    """Every task is seen finished, within one delay of when it finished."""
+    clock = FakeClock()
+    schedule = Schedule(low=60, high=300, dense=8, first=5)
+    state = await poll_until_done(task(finish, clock), schedule, clock=clock)
+    assert state.status == "SUCCEEDED"
+    assert finish <= clock.t <= finish + max(clock.sleeps)
+
+
+async def test_deadline_returns_the_last_status() -> None:
+    """With a deadline before completion, the loop returns at the deadline with the current status."""
+    clock = FakeClock()
+    state = await poll_until_done(task(500, clock), Schedule(low=60, high=300), clock=clock, deadline=40)
+    assert state.status == "RUNNING" and clock.t == 40
+
+
+async def test_terminal_statuses_stop_at_once() -> None:
+    """FAILED, CANCELED and UNKNOWN end the loop after one check."""
+    for status in ("FAILED", "CANCELED", "UNKNOWN"):
+        clock = FakeClock()
+
+        async def check(value: str = status) -> str:
+            return value
+
+        state = await poll_until_done(check, Schedule(low=60, high=300), clock=clock)
+        assert state.status == status and state.checks == 1 and clock.t == 0
+
+
+async def test_queue_time_does_not_count_as_processing() -> None:
+    """Time spent PENDING shifts the window: processing is counted from the first RUNNING."""
+    clock = FakeClock()
+    state = PollState()
+    await poll_until_done(
+        task(10_000, clock, queued=100), Schedule(low=60, high=300), clock=clock, state=state, deadline=140
+    )
+    assert state.running_since is not None and 90 <= state.running_since <= 100
+
+
+async def test_check_later_waits_for_the_early_check() -> None:
+    """After a fresh submit, the first check waits for the schedule's early check."""
+    clock = FakeClock()
+    state = await poll_until_done(task(2, clock), Schedule(low=60, high=300, first=5), clock=clock, check_now=False)
+    assert state.status == "SUCCEEDED" and clock.sleeps[0] == 5 and state.checks == 1
