@@ -34,15 +34,16 @@ def task(finish_at: float, clock: FakeClock, queued: float = 0.0):  # type: igno
 
 
 def test_schedule_shape() -> None:
-    """Early check, sparse before the window, dense inside it, a slow back-off after, never above the cap."""
-    s = Schedule(low=60, high=300, dense=8, first=5)
+    """Early check, then the window's start, checks closing in towards its end, apart again past it, bounded."""
+    s = Schedule(low=60, high=300, first=5)
     assert s.delay("RUNNING", 0) == 5
-    assert s.delay("RUNNING", 10) == 25  # (60-10)/2
-    assert s.delay("RUNNING", 100) == 8
-    assert 8 < s.delay("RUNNING", 450) <= 30
+    assert s.delay("RUNNING", 10) == 50  # straight to the start of the window
+    inside = [s.delay("RUNNING", t) for t in (60, 120, 180, 240, 300)]
+    assert inside == sorted(inside, reverse=True) and inside[0] > inside[-1]
+    assert s.interval(300) < s.delay("RUNNING", 400) < s.delay("RUNNING", 4000)
     assert s.delay("PENDING", 0) == 10
     for elapsed in range(0, 5000, 7):
-        assert 1 <= s.delay("RUNNING", elapsed) <= s.cap
+        assert s.shortest <= s.delay("RUNNING", elapsed) <= s.longest or elapsed < s.first
 
 
 def test_schedule_for_uses_the_catalog() -> None:
@@ -53,14 +54,15 @@ def test_schedule_for_uses_the_catalog() -> None:
     short, long = schedule_for(t2v, 5, "720P"), schedule_for(t2v, 15, "1080P")
     assert long.low > short.low and long.high > short.high
     assert schedule_for(vace, 5, "720P").low > short.low
-    assert schedule_for(t2v, 5, "720P", attentive=True).dense <= 4
+    attentive = schedule_for(t2v, 5, "720P", attentive=True)
+    assert attentive.interval(100) < short.interval(100) / 2
 
 
 @pytest.mark.parametrize("finish", [3, 45, 180, 420, 1500])
 async def test_poll_until_done_detects_completion(finish: float) -> None:
     """Every task is seen finished, within one delay of when it finished."""
     clock = FakeClock()
-    schedule = Schedule(low=60, high=300, dense=8, first=5)
+    schedule = Schedule(low=60, high=300, first=5)
     state = await poll_until_done(task(finish, clock), schedule, clock=clock)
     assert state.status == "SUCCEEDED"
     assert finish <= clock.t <= finish + max(clock.sleeps)

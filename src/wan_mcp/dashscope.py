@@ -9,8 +9,11 @@ Rules it keeps:
   unknown: `SubmitOutcomeUnknown` is raised and the request is never sent again.
 - Task queries share one account-wide rate limiter (DashScope allows 20 per second per account); submits are
   limited per model to the catalog's RPS.
-- Downloads stream to a `.part` file with SHA-256 computed on the way, resume with `Range` after a broken
-  connection, check the length and the MP4 `ftyp` box, then rename atomically. A video is never held in memory.
+- Downloads stream to a `.part` file with SHA-256 computed on the way (writing and hashing in a worker thread
+  while the next bytes arrive), resume with `Range` after a broken connection, check the length and the MP4
+  `ftyp` box, then rename atomically. A video is never held in memory. The file is not fsynced (that would
+  double the time of a 100 MB download on a typical disk): a killed process loses nothing the kernel holds, and
+  delivered files are re-verified (size, SHA-256) when the journal resumes, so a power cut is caught too.
 - The API key is only ever put in the Authorization header; it appears in no log line, error or result.
 """
 
@@ -579,12 +582,11 @@ class DashScopeClient:
                         total = size
                         mode = "ab"
                     with part.open(mode) as handle:
-                        async for chunk in response.aiter_bytes(CHUNK):
-                            handle.write(chunk)
-                            sha.update(chunk)
-                            written += len(chunk)
-                        handle.flush()
-                        os.fsync(handle.fileno())
+                        sink = _Sink(handle, sha, written)
+                        broken = await sink.pump(response)
+                        written = sink.written
+                    if broken is not None:
+                        raise broken
                 if total is None or written >= total:
                     break
                 raise httpx2.ReadError("the body ended early")
@@ -609,6 +611,40 @@ class DashScopeClient:
             raise DownloadFailed("the downloaded file is not an MP4 (no ftyp box)", retryable=False)
         os.replace(part, dest)
         return DownloadResult(dest, written, sha.hexdigest(), resumed)
+
+
+class _Sink:
+    """Writes and hashes a body in a worker thread while the next chunks arrive (at most 4 MiB in flight)."""
+
+    def __init__(self, handle: Any, sha: Any, written: int) -> None:
+        self.handle = handle
+        self.sha = sha
+        self.written = written
+
+    def _take(self, chunk: bytes) -> None:
+        self.handle.write(chunk)
+        self.sha.update(chunk)
+        self.written += len(chunk)
+
+    async def pump(self, response: httpx2.Response) -> httpx2.TransportError | None:
+        """Copy the body to the file; a broken connection is returned (after every byte received is written)."""
+        send, receive = anyio.create_memory_object_stream[bytes](4)
+        broken: httpx2.TransportError | None = None
+
+        async def drain() -> None:
+            async with receive:
+                async for chunk in receive:
+                    await anyio.to_thread.run_sync(self._take, chunk)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(drain)
+            async with send:
+                try:
+                    async for chunk in response.aiter_bytes(CHUNK):
+                        await send.send(chunk)
+                except httpx2.TransportError as exc:
+                    broken = exc
+        return broken
 
 
 @asynccontextmanager

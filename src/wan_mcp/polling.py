@@ -9,6 +9,7 @@ inside a tool call) is denser; the background one is sparser.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -24,36 +25,48 @@ TERMINAL: frozenset[str] = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "UNKNOW
 
 @dataclass(frozen=True)
 class Schedule:
-    """Delays between status checks for one task, in seconds."""
+    """Delays between status checks for one task, in seconds of processing time.
 
-    low: float  # typical earliest finish, from the start of processing
-    high: float  # typical latest finish
-    dense: float = 8.0  # between low and high
+    Completion is expected within [low, high] with a short tail past it. Checks are spaced by the square root of
+    the time completion is still expected to take, Δ(t) = k·√(|high − t| + tail): far apart early in the window,
+    closer together as its end nears, and apart again for a task that runs far past it. (Spacing inspections by
+    1/√hazard is the classic near-optimal trade-off between the number of checks and the delay in noticing the
+    change.) Before `low` the
+    task is checked once early (fast failures) and then at the start of the window.
+    """
+
+    low: float
+    high: float
+    k: float = 0.75
     first: float = 5.0  # the early check
     pending: float = 10.0  # while the task waits in the queue
-    cap: float = 60.0  # never wait longer than this between checks
+    shortest: float = 2.0
+    longest: float = 120.0
+
+    @property
+    def tail(self) -> float:
+        return max(5.0, (self.high - self.low) / 8)
+
+    def interval(self, elapsed: float) -> float:
+        """The spacing of checks at this point of processing."""
+        distance = abs(self.high - elapsed)  # to the typical latest finish; overdue tasks are checked less often
+        return min(self.longest, max(self.shortest, self.k * math.sqrt(distance + self.tail)))
 
     def delay(self, status: str, elapsed: float) -> float:
         """Seconds until the next check, given the last status and the seconds of processing seen so far."""
         if status == "PENDING":
-            return min(self.pending, self.cap)
+            return self.pending
         if elapsed < self.first:
             return max(1.0, self.first - elapsed)
-        if elapsed < self.low - self.dense:
-            return min(self.cap, max(self.dense, (self.low - elapsed) / 2))
-        if elapsed <= self.high:
-            return self.dense
-        overdue = (elapsed - self.high) / max(self.high, 1.0)
-        return min(self.cap / 2, self.dense * (1 + 2 * overdue))
+        if elapsed < self.low:
+            return min(self.longest, max(self.shortest, self.low - elapsed))
+        return self.interval(elapsed)
 
 
 def schedule_for(model: Model, seconds: float | None, tier: str | None, *, attentive: bool = False) -> Schedule:
-    """The schedule for a task of this model, output length and tier."""
+    """The schedule for a task of this model, output length and tier (denser when someone is waiting)."""
     low, high = catalog.typical_wait(model, seconds, tier)
-    dense = min(8.0, max(4.0, (high - low) / 20))
-    if attentive:
-        dense = min(dense, 4.0)
-    return Schedule(low=float(low), high=float(high), dense=dense, first=min(10.0, max(3.0, low / 4)))
+    return Schedule(low=float(low), high=float(high), k=0.35 if attentive else 0.75, first=min(10.0, max(3.0, low / 4)))
 
 
 class PollClock:

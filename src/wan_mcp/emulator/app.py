@@ -17,6 +17,7 @@ Faults (POST /__emulator__/faults, all optional, consumed in order):
      "stall_submits": [{"count": 1, "seconds": 30}],   # create the task, answer only after a delay
      "downloads": [{"count": 1, "bytes_per_second": 200000, "truncate_after": 1000000, "expired": false}],
      "processing_seconds": 120,              # fixed processing time of new tasks (before --speed)
+     "keyframe_seconds": 0.5,                # denser keyframes in new results (bigger files)
      "detect_fail": 1}                       # the next face pre-check says check_pass false
 Randomness (processing times, ids) is deterministic under --seed.
 """
@@ -34,7 +35,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -75,6 +76,7 @@ class EmulatorConfig:
     upload_ttl_seconds: float = 2 * DAY  # oss:// files (before speed)
     utc_offset_hours: float = 8.0  # DashScope's time strings are Beijing time (UNVERIFIED)
     data_dir: Path | None = None  # where result videos and uploads are kept (a temp dir by default)
+    concurrency: int | None = None  # overrides every model's concurrent-task limit (benchmarks)
 
 
 @dataclass
@@ -122,6 +124,7 @@ class Faults:
     downloads: list[dict[str, Any]] = field(default_factory=list)
     processing_seconds: float | None = None
     detect_fail: int = 0
+    keyframe_seconds: float | None = None
 
 
 class SlidingWindow:
@@ -315,6 +318,8 @@ class Emulator:
             else rules.processing_seconds(submission.model, submission.video, submission.tier, self.rng.uniform)
         )
         auth = request.header("authorization") or ""
+        if self.faults.keyframe_seconds is not None:
+            submission.video = replace(submission.video, keyframe_seconds=self.faults.keyframe_seconds)
         task = EmuTask(
             id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             submission=submission,
@@ -341,7 +346,9 @@ class Emulator:
 
     def replan(self, model: str) -> None:
         """Give every live task of a model its start and end, FIFO over the model's concurrent slots."""
-        concurrency = catalog.find_model(model).regions[self.config.region].concurrency  # type: ignore[union-attr]
+        concurrency = (
+            self.config.concurrency or catalog.find_model(model).regions[self.config.region].concurrency  # type: ignore[union-attr]
+        )
         slots = [0.0] * concurrency
         for task in sorted(self.tasks.values(), key=lambda t: t.submitted):
             if task.submission.name != model or task.canceled is not None:
@@ -624,12 +631,21 @@ class Emulator:
             path = (
                 self.data_dir
                 / "results"
-                / (f"{spec.width}x{spec.height}-{spec.seconds:g}s-{'a' if spec.audio else 's'}-{spec.seed}.mp4")
+                / (
+                    f"{spec.width}x{spec.height}-{spec.seconds:g}s-{'a' if spec.audio else 's'}-{spec.seed}"
+                    f"-k{spec.keyframe_seconds or 0:g}.mp4"
+                )
             )
             path.parent.mkdir(parents=True, exist_ok=True)
             await anyio.to_thread.run_sync(
                 lambda: write_mp4(
-                    path, width=spec.width, height=spec.height, seconds=spec.seconds, audio=spec.audio, seed=spec.seed
+                    path,
+                    width=spec.width,
+                    height=spec.height,
+                    seconds=spec.seconds,
+                    audio=spec.audio,
+                    seed=spec.seed,
+                    keyframe_seconds=spec.keyframe_seconds,
                 )
             )
             self.videos[spec] = path

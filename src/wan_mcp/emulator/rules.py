@@ -75,6 +75,7 @@ class VideoSpec:
     seconds: float
     audio: bool
     seed: int
+    keyframe_seconds: float | None = None  # more keyframes make bigger files (used by benchmarks)
 
 
 @dataclass
