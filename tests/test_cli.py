@@ -101,7 +101,10 @@ def test_console_script_imports_nothing_heavy_and_needs_no_key(tmp_path: Path) -
     assert json.loads(result.stdout)["request"]["body"]["model"] == "wan2.6-t2v"
 
 
-def test_no_subcommand_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    """Bare `wan-mcp` (until the server lands) shows the commands."""
-    assert main([]) == 2
-    assert "plan" in capsys.readouterr().err
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """`wan-mcp --help` names the server, the demo and the human commands."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("serve", "demo", "plan", "submit", "poll", "tasks", "emulator"):
+        assert command in out

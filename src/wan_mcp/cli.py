@@ -1,8 +1,13 @@
-"""The `wan-mcp` command: human subcommands (plan, …); the only module besides `server` that may print."""
+"""The `wan-mcp` command: the MCP server (stdio by default), the emulator, the demo and human subcommands.
+
+This and `server` are the only modules that print or import `mcp`; heavy imports happen inside each subcommand so
+that `wan-mcp plan` stays light.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import logging
 import sys
@@ -13,7 +18,7 @@ from wan_mcp import __version__
 
 EXIT_OK = 0
 EXIT_FAILED = 1
-EXIT_REFUSED = 2
+EXIT_REFUSED = 2  # also: still running (`poll --once`)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,8 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help(sys.stderr)
-        return EXIT_REFUSED
+        args = parser.parse_args(["serve", *(argv or [])])
+        handler = args.handler
     code: int = handler(args)
     return code
 
@@ -31,10 +36,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wan-mcp",
-        description="Make videos with Alibaba's Wan models (DashScope) from LLM agents.",
+        description="Make videos with Alibaba's Wan models (DashScope) from LLM agents. Without a command, serves MCP "
+        "on stdio.",
     )
     parser.add_argument("--version", action="version", version=f"wan-mcp {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve MCP (stdio by default, or streamable HTTP)")
+    serve.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP: address to bind (default loopback)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000)")
+    serve.set_defaults(handler=run_serve)
+
+    demo = commands.add_parser(
+        "demo",
+        help="no key, no network: emulator + MCP server + client, ending with a real MP4 in the output folder",
+    )
+    demo.add_argument("--speed", type=float, default=20.0, help="emulator speed-up (default 20: a job takes seconds)")
+    demo.add_argument("--prompt", default="A red fox trotting through fresh snow at sunrise, cinematic, soft light")
+    demo.set_defaults(handler=run_demo)
 
     plan = commands.add_parser(
         "plan",
@@ -42,14 +62,29 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate a video request and print the exact DashScope HTTP request, the estimate and the "
         "guardrail notes as one JSON object. Exit 0 when valid, 2 when refused. Needs no key and no network.",
     )
-    plan.add_argument(
-        "--args-json",
-        required=True,
-        metavar="JSON",
-        help='the request arguments as a JSON object, e.g. \'{"mode": "t2v", "prompt": "…"}\' (or - for stdin)',
-    )
+    _arguments(plan)
     plan.add_argument("--region", help="beijing (default), singapore, virginia or frankfurt; else DASHSCOPE_REGION")
     plan.set_defaults(handler=run_plan)
+
+    submit = commands.add_parser("submit", help="submit a video job (prints the job as JSON)")
+    _arguments(submit)
+    submit.add_argument("--dry-run", action="store_true", help="validate and price only; send nothing")
+    submit.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait until the video is downloaded (progress on stderr; prints the final job)",
+    )
+    submit.set_defaults(handler=run_submit)
+
+    poll = commands.add_parser("poll", help="a job's status; exit 0 done, 2 still running, 1 failed")
+    poll.add_argument("task_id", help="the task id or wan-… handle")
+    poll.add_argument("--once", action="store_true", help="check once and exit (like the seed's --poll-once)")
+    poll.set_defaults(handler=run_poll)
+
+    tasks = commands.add_parser("tasks", help="list jobs from the journal, newest first")
+    tasks.add_argument("--status", help="a DashScope status or journal state to filter on")
+    tasks.add_argument("--limit", type=int, default=20)
+    tasks.set_defaults(handler=run_tasks)
 
     emulator = commands.add_parser(
         "emulator",
@@ -67,38 +102,209 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--args-json",
+        required=True,
+        metavar="JSON",
+        help='the request arguments as a JSON object, e.g. \'{"mode": "t2v", "prompt": "…"}\' (or - for stdin)',
+    )
+
+
 def emit(data: Any) -> None:
     """Print one JSON document on stdout."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
+    """Log to stderr only (stdout belongs to the MCP protocol on stdio), with secrets redacted."""
+    from wan_mcp.config import SecretRedactor
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(SecretRedactor(secrets))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level if level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO")
+    for noisy in ("httpx2", "httpcore2", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _read_arguments(text: str) -> dict[str, Any] | None:
+    raw = sys.stdin.read() if text == "-" else text
+    try:
+        arguments = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        emit(_error("invalid_json", "args-json", f"--args-json is not valid JSON: {exc.msg}", "pass a JSON object"))
+        return None
+    if not isinstance(arguments, dict):
+        emit(_error("invalid_json", "args-json", "--args-json must be a JSON object", 'pass {"mode": …, …}'))
+        return None
+    return arguments
+
+
+def _refusal(exc: Exception) -> dict[str, Any]:
+    from wan_mcp.errors import RequestInvalid, WanMcpError
+
+    if isinstance(exc, RequestInvalid):
+        result: dict[str, Any] = {"error": exc.to_dict()}
+        if len(exc.problems) > 1:
+            result["errors"] = [p.to_dict() for p in exc.problems]
+        return result
+    assert isinstance(exc, WanMcpError)
+    return _error(exc.code, getattr(exc, "field", "") or "", exc.message, exc.fix)
 
 
 def run_plan(args: argparse.Namespace) -> int:
     from wan_mcp.config import load_settings
-    from wan_mcp.errors import RequestInvalid, WanMcpError
+    from wan_mcp.errors import ConfigError, RequestInvalid
     from wan_mcp.requests import plan_request
 
-    text = sys.stdin.read() if args.args_json == "-" else args.args_json
-    try:
-        arguments = json.loads(text)
-    except json.JSONDecodeError as exc:
-        emit(_error("invalid_json", "args-json", f"--args-json is not valid JSON: {exc.msg}", "pass a JSON object"))
-        return EXIT_REFUSED
-    if not isinstance(arguments, dict):
-        emit(_error("invalid_json", "args-json", "--args-json must be a JSON object", 'pass {"mode": …, …}'))
+    arguments = _read_arguments(args.args_json)
+    if arguments is None:
         return EXIT_REFUSED
     try:
         settings = load_settings(region=args.region)
         plan = plan_request(arguments, region=settings.region, input_dir=settings.input_dir)
     except RequestInvalid as exc:
-        result: dict[str, Any] = {"error": exc.to_dict()}
-        if len(exc.problems) > 1:
-            result["errors"] = [p.to_dict() for p in exc.problems]
-        emit(result)
+        emit(_refusal(exc))
         return EXIT_REFUSED
-    except WanMcpError as exc:
+    except ConfigError as exc:
         emit(_error(exc.code, "region", exc.message, exc.fix))
         return EXIT_REFUSED
     emit(plan.to_dict())
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from wan_mcp.config import load_settings
+    from wan_mcp.server import build_server
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.secrets)
+    if args.transport == "stdio":
+        build_server(settings).run("stdio")
+        return EXIT_OK
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    loopback = _is_loopback(args.host)
+    if not loopback and settings.http_token is None:
+        sys.stderr.write(
+            f"Refusing to serve on {args.host}: a non-loopback address needs WAN_MCP_HTTP_TOKEN (a bearer token every "
+            "client must send). Set it, or bind to 127.0.0.1.\n"
+        )
+        return EXIT_REFUSED
+    url = f"http://{args.host}:{args.port}"
+    server = build_server(settings, http_url=url if settings.http_token else None)
+    security = None if loopback else TransportSecuritySettings(enable_dns_rebinding_protection=False)
+    server.run("streamable-http", host=args.host, port=args.port, transport_security=security)
+    return EXIT_OK
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _service() -> Any:
+    from wan_mcp.config import load_settings
+    from wan_mcp.service import WanService
+
+    settings = load_settings()
+    configure_logging("WARNING", settings.secrets)
+    return WanService(settings)
+
+
+def run_submit(args: argparse.Namespace) -> int:
+    import anyio
+
+    from wan_mcp.errors import WanMcpError
+
+    arguments = _read_arguments(args.args_json)
+    if arguments is None:
+        return EXIT_REFUSED
+
+    async def go() -> int:
+        service = _service()
+        try:
+            view = await service.submit(arguments, dry_run=args.dry_run)
+            if args.wait and view.task is not None:
+                cost = view.estimate.cost
+                price = f", about {cost:.2f} {view.estimate.currency}" if cost is not None else ""
+                sys.stderr.write(
+                    f"Submitted {view.task.task_id or view.task.handle}{price}; {view.estimate.wait_text}\n"
+                )
+                return await _follow(service, view.task.handle)
+            emit(view.model_dump(mode="json", exclude_none=True))
+            return EXIT_OK
+        except WanMcpError as exc:
+            emit(_refusal(exc))
+            return EXIT_REFUSED
+        finally:
+            await service.aclose()
+
+    return anyio.run(go)
+
+
+def run_poll(args: argparse.Namespace) -> int:
+    import anyio
+
+    from wan_mcp.errors import WanMcpError
+
+    async def go() -> int:
+        service = _service()
+        try:
+            if args.once:
+                view = await service.poll(args.task_id)
+                emit(view.model_dump(mode="json", exclude_none=True))
+                return _exit_for(view.state)
+            return await _follow(service, service.find(args.task_id).handle)
+        except WanMcpError as exc:
+            emit(_refusal(exc))
+            return EXIT_FAILED
+        finally:
+            await service.aclose()
+
+    return anyio.run(go)
+
+
+async def _follow(service: Any, handle: str) -> int:
+    """Wait for a job with a progress line on stderr; print the final job as JSON."""
+
+    async def progress(_: float, __: float | None, message: str) -> None:
+        sys.stderr.write(f"\r{message:<70}")
+        sys.stderr.flush()
+
+    while True:
+        view = await service.poll(handle, wait_seconds=50, progress=progress)
+        if view.state not in ("submitting", "submitted", "downloading"):
+            sys.stderr.write("\n")
+            emit(view.model_dump(mode="json", exclude_none=True))
+            return _exit_for(view.state)
+
+
+def _exit_for(state: str) -> int:
+    if state == "delivered":
+        return EXIT_OK
+    if state in ("submitting", "submitted", "downloading", "unconfirmed"):
+        return EXIT_REFUSED
+    return EXIT_FAILED
+
+
+def run_tasks(args: argparse.Namespace) -> int:
+    service = _service()
+    try:
+        listing = service.list(status=args.status, limit=args.limit)
+    finally:
+        service.journal.close()
+    emit(listing.model_dump(mode="json", exclude_none=True))
     return EXIT_OK
 
 
@@ -106,7 +312,7 @@ def run_emulator(args: argparse.Namespace) -> int:
     from wan_mcp.config import parse_region
     from wan_mcp.emulator.app import EmulatorConfig, run
 
-    configure_logging()
+    configure_logging("INFO")
     if args.speed <= 0:
         sys.stderr.write("--speed must be positive\n")
         return EXIT_REFUSED
@@ -120,9 +326,10 @@ def run_emulator(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Log to stderr only: stdout belongs to the MCP protocol when serving stdio."""
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def run_demo(args: argparse.Namespace) -> int:
+    from wan_mcp.cli_demo import run_demo as demo
+
+    return demo(speed=args.speed, prompt=args.prompt)
 
 
 def _error(code: str, field: str, message: str, fix: str) -> dict[str, Any]:

@@ -5,7 +5,10 @@ Nothing is read at import time: call `load_settings()` (with an explicit `env` m
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +28,22 @@ class Settings:
     base_url_override: str | None = None
     workspace: str | None = None
     input_dir: Path | None = None
+    data_dir: Path = field(default_factory=lambda: default_data_dir({}))
+    output_dir: Path = field(default_factory=lambda: default_output_dir({}))
+    http_token: SecretStr | None = None
+    query_qps: float = 15.0
+    poll_speed: float = 1.0  # > 1 only with the emulator run as many times faster (demo, tests)
+    log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def journal_path(self) -> Path:
+        return self.data_dir / "journal.sqlite3"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, for redaction."""
+        return tuple(s.get_secret_value() for s in (self.api_key, self.http_token) if s is not None)
 
     @property
     def base_url(self) -> str:
@@ -57,16 +75,86 @@ def parse_region(value: str | None) -> RegionId:
     return region.id
 
 
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """The platform's per-user data folder for wan-mcp (journal, caches)."""
+    home = Path(env.get("HOME") or Path.home())
+    if sys.platform == "win32":
+        return Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local") / "wan-mcp"
+    if sys.platform == "darwin":
+        return home / "Library" / "Application Support" / "wan-mcp"
+    return Path(env.get("XDG_DATA_HOME") or home / ".local" / "share") / "wan-mcp"
+
+
+def default_output_dir(env: Mapping[str, str]) -> Path:
+    """Where videos go: a wan-mcp folder in the user's Videos (Movies on macOS) folder, else in the home folder."""
+    home = Path(env.get("HOME") or Path.home())
+    for name in ("Videos", "Movies"):
+        if (home / name).is_dir():
+            return home / name / "wan-mcp"
+    return home / "wan-mcp"
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = None) -> Settings:
     """Settings from explicit arguments, then the environment (DASHSCOPE_*, WAN_MCP_*), then defaults."""
     env = os.environ if env is None else env
+
+    def path(name: str) -> Path | None:
+        value = env.get(name, "").strip()
+        return Path(value).expanduser() if value else None
+
     key = env.get("DASHSCOPE_API_KEY", "").strip()
+    token = env.get("WAN_MCP_HTTP_TOKEN", "").strip()
     base = (env.get("DASHSCOPE_BASE_URL") or env.get("DASHSCOPE_HTTP_BASE_URL") or "").strip()
-    input_dir = env.get("WAN_MCP_INPUT_DIR", "").strip()
+    qps = env.get("WAN_MCP_QUERY_QPS", "").strip()
+    try:
+        query_qps = float(qps) if qps else 15.0
+    except ValueError:
+        raise ConfigError(f"WAN_MCP_QUERY_QPS={qps!r} is not a number", fix="set it to e.g. 15") from None
+    speed = env.get("WAN_MCP_POLL_SPEED", "").strip()
+    try:
+        poll_speed = float(speed) if speed else 1.0
+    except ValueError:
+        raise ConfigError(f"WAN_MCP_POLL_SPEED={speed!r} is not a number", fix="leave it unset (1)") from None
+    if poll_speed <= 0:
+        raise ConfigError("WAN_MCP_POLL_SPEED must be positive", fix="leave it unset (1)")
+    if not 0 < query_qps <= 20:
+        raise ConfigError("WAN_MCP_QUERY_QPS must be in (0, 20]", fix="DashScope allows 20 task queries per second")
     return Settings(
         region=parse_region(region if region is not None else env.get("DASHSCOPE_REGION")),
         api_key=SecretStr(key) if key else None,
         base_url_override=base or None,
         workspace=(env.get("DASHSCOPE_WORKSPACE") or env.get("DASHSCOPE_WORKSPACE_ID") or "").strip() or None,
-        input_dir=Path(input_dir).expanduser() if input_dir else None,
+        input_dir=path("WAN_MCP_INPUT_DIR"),
+        data_dir=path("WAN_MCP_DATA_DIR") or default_data_dir(env),
+        output_dir=path("WAN_MCP_OUTPUT_DIR") or default_output_dir(env),
+        http_token=SecretStr(token) if token else None,
+        query_qps=query_qps,
+        poll_speed=poll_speed,
+        log_level=(env.get("WAN_MCP_LOG_LEVEL") or "INFO").strip().upper(),
     )
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces every secret value in log records with ***."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info:
+            message += "\n" + "".join(traceback.format_exception(*record.exc_info))
+            record.exc_info, record.exc_text = None, None
+        record.msg, record.args = redact(message, self.secrets), None
+        return True
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with every secret replaced by ***."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

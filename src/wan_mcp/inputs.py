@@ -117,6 +117,8 @@ class MediaInfo:
     seconds_estimated: bool = False
     has_alpha: bool | None = None
     has_audio: bool | None = None
+    video_codec: str | None = None  # the MP4 sample entry: avc1, hev1…
+    audio_codec: str | None = None  # mp4a…
 
     @property
     def kind(self) -> Literal["image", "video", "audio"] | None:
@@ -427,6 +429,7 @@ def _probe_mp4(handle: BinaryIO, size: int, info: MediaInfo) -> MediaInfo:
     seconds: float | None = None
     width = height = None
     has_audio = False
+    codecs: dict[bytes, str] = {}
     moov = [b for b in _boxes(handle, 0, size) if b[0] == b"moov"]
     if not moov:
         return info
@@ -442,17 +445,28 @@ def _probe_mp4(handle: BinaryIO, size: int, info: MediaInfo) -> MediaInfo:
                 continue
             seconds = duration / timescale if timescale else None
         elif btype == b"trak":
-            kind, dims = _track(handle, start, end)
+            kind, dims, codec = _track(handle, start, end)
+            if kind is not None and codec is not None:
+                codecs.setdefault(kind, codec)
             if kind == b"soun":
                 has_audio = True
             elif kind == b"vide" and dims is not None and width is None:
                 width, height = dims
-    return replace(info, seconds=seconds, width=width, height=height, has_audio=has_audio)
+    return replace(
+        info,
+        seconds=seconds,
+        width=width,
+        height=height,
+        has_audio=has_audio,
+        video_codec=codecs.get(b"vide"),
+        audio_codec=codecs.get(b"soun"),
+    )
 
 
-def _track(handle: BinaryIO, start: int, end: int) -> tuple[bytes | None, tuple[int, int] | None]:
+def _track(handle: BinaryIO, start: int, end: int) -> tuple[bytes | None, tuple[int, int] | None, str | None]:
     handler: bytes | None = None
     dims: tuple[int, int] | None = None
+    codec: str | None = None
     stack = [(start, end)]
     while stack:
         box_start, box_end = stack.pop()
@@ -468,9 +482,12 @@ def _track(handle: BinaryIO, start: int, end: int) -> tuple[bytes | None, tuple[
             elif btype == b"hdlr":
                 handle.seek(payload + 8)
                 handler = handle.read(4)
+            elif btype == b"stsd":
+                handle.seek(payload + 12)
+                codec = handle.read(4).decode("latin-1").strip() or None
             elif btype in _CONTAINERS:
                 stack.append((payload, stop))
-    return handler, dims
+    return handler, dims, codec
 
 
 # MP3 ---------------------------------------------------------------------------------------------------

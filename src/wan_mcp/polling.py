@@ -66,7 +66,10 @@ class Schedule:
 def schedule_for(model: Model, seconds: float | None, tier: str | None, *, attentive: bool = False) -> Schedule:
     """The schedule for a task of this model, output length and tier (denser when someone is waiting)."""
     low, high = catalog.typical_wait(model, seconds, tier)
-    return Schedule(low=float(low), high=float(high), k=0.35 if attentive else 0.75, first=min(10.0, max(3.0, low / 4)))
+    first = min(10.0, max(3.0, low / 4))
+    if attentive:  # someone is waiting inside a tool call: check queued tasks and the window more often
+        return Schedule(low=float(low), high=float(high), k=0.35, first=min(first, 3.0), pending=3.0)
+    return Schedule(low=float(low), high=float(high), k=0.75, first=first)
 
 
 class PollClock:

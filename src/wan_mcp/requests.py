@@ -473,37 +473,7 @@ class _Planner:
 
     # -- which arguments apply
     def accepted_arguments(self) -> set[str]:
-        model, spec = self.model, self.model.modes[self.mode]
-        accepted = set(_ALWAYS) | set(spec.required) | set(spec.optional)
-        if model.prompt != "none":
-            accepted.add("prompt")
-        if model.negative_prompt_max is not None:
-            accepted.add("negative_prompt")
-        if model.prompt_extend:
-            accepted.add("prompt_extend")
-        if model.shot_type:
-            accepted.add("shot_type")
-        if model.custom_audio and model.protocol == "legacy":
-            accepted.add("audio")
-        if model.durations is not None:
-            accepted.add("duration")
-        if model.protocol in ("legacy", "media"):
-            accepted |= {"seed", "watermark"}
-        if model.protocol == "animate":
-            accepted.add("watermark")
-        style = model.param_style
-        if style == "size":
-            accepted |= {"size", "resolution", "aspect_ratio"}
-        elif style == "resolution":
-            accepted.add("resolution")
-        elif style == "resolution+ratio":
-            accepted |= {"resolution", "aspect_ratio"}
-        if self.function is not None and spec.functions is not None:
-            fspec = spec.functions[self.function]
-            accepted |= {"function", *fspec.required, *fspec.optional}
-            if not fspec.sends_size and "size" not in fspec.optional:
-                accepted -= {"size", "resolution", "aspect_ratio"}
-        return accepted
+        return set(arguments_used(self.model, self.mode, self.function))
 
     def check_accepted_arguments(self) -> None:
         accepted = self.accepted
@@ -1597,6 +1567,43 @@ _REQUIRED_FIX = {
     "control_condition": "give one of posebodyface, posebody, depth, scribble",
     "function": "give one of image_reference, video_repainting, video_edit, video_extension, video_outpainting",
 }
+
+
+def arguments_used(model: Model, mode: Mode, function: str | None = None) -> frozenset[str]:
+    """The public arguments a model uses in a mode (and VACE function): anything else is refused."""
+    spec = model.modes[mode]
+    accepted = set(_ALWAYS) | set(spec.required) | set(spec.optional)
+    if model.prompt != "none":
+        accepted.add("prompt")
+    if model.negative_prompt_max is not None:
+        accepted.add("negative_prompt")
+    if model.prompt_extend:
+        accepted.add("prompt_extend")
+    if model.shot_type:
+        accepted.add("shot_type")
+    if model.custom_audio and model.protocol == "legacy":
+        accepted.add("audio")
+    if model.durations is not None:
+        accepted.add("duration")
+    if model.protocol in ("legacy", "media"):
+        accepted |= {"seed", "watermark"}
+    if model.protocol == "animate":
+        accepted.add("watermark")
+    style = model.param_style
+    if style == "size":
+        accepted |= {"size", "resolution", "aspect_ratio"}
+    elif style == "resolution":
+        accepted.add("resolution")
+    elif style == "resolution+ratio":
+        accepted |= {"resolution", "aspect_ratio"}
+    if function is not None and spec.functions is not None and function in spec.functions:
+        fspec = spec.functions[function]
+        accepted |= {"function", *fspec.required, *fspec.optional}
+        if not fspec.sends_size and "size" not in fspec.optional:
+            accepted -= {"size", "resolution", "aspect_ratio"}
+    elif spec.functions is not None:
+        accepted.add("function")
+    return frozenset(accepted)
 
 
 def _legacy_wire(model: Model, name: str) -> str:

@@ -1,0 +1,384 @@
+"""The MCP surface: tools, resources and instructions over `WanService` (thin: no business logic here).
+
+Tool descriptions and argument documentation are generated from the catalog and the request model, so they
+cannot drift from what validation enforces.
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
+from pydantic import AnyHttpUrl, Field
+
+from wan_mcp import __version__, catalog
+from wan_mcp.catalog import MODES
+from wan_mcp.config import Settings, load_settings, redact
+from wan_mcp.errors import RequestInvalid, WanMcpError
+from wan_mcp.requests import VideoRequest, arguments_used
+from wan_mcp.service import MAX_WAIT_SECONDS, WanService, modes_view
+from wan_mcp.views import CancelView, ModesView, SubmitView, TaskList, TaskView
+
+log = logging.getLogger("wan_mcp.server")
+
+INSTRUCTIONS = """\
+wan-mcp makes videos with Alibaba's Wan models (DashScope). Workflow:
+1. Pick a mode (list_modes, or the wan://modes resource): t2v text, i2v one image, kf2v first+last frame,
+   r2v reference characters, vace edit a video, s2v talking portrait, animate a character.
+2. Call submit_video with dry_run=true and tell the user the cost and the expected wait; submit after they agree.
+3. Every job takes 1–10 minutes: call poll_task with the task_id and wait_seconds (≤ 50) until it is done. If a
+   call times out, poll the same task_id again: never resubmit (that pays twice).
+4. When done, poll_task gives the local file (downloaded and SHA-256 verified); result URLs die after 24 hours.
+Failed tasks are not billed; errors say what to do. kf2v and VACE are silent."""
+
+ARGUMENT_HELP: dict[str, str] = {
+    "mode": "What to make: t2v text→video, i2v animate one image, kf2v transition from first_frame to last_frame, "
+    "r2v keep reference characters consistent, vace edit a video, s2v a portrait speaks an audio, animate a "
+    "character follows a video.",
+    "prompt": "What happens: subject, scene, motion, camera, lighting, style. Multi-shot: 'Shot 1 [0-3s]: …'.",
+    "model": "A Wan model id (see list_modes); omit for the mode's default in your region.",
+    "negative_prompt": "What to avoid (e.g. 'blurry, text, watermark').",
+    "size": "Exact frame size W*H (size-style models, e.g. 1280*720). Or give resolution + aspect_ratio.",
+    "resolution": "Quality tier: 480P, 720P or 1080P (default 720P: cheaper and faster than DashScope's 1080P).",
+    "aspect_ratio": "16:9, 9:16, 1:1, 4:3, 3:4 (Wan 3.0 also 21:9, adaptive). i2v/kf2v follow the image instead.",
+    "duration": "Output seconds; every second is billed (default 5).",
+    "shot_type": "'multi' for several shots in one video (wan2.6 only; turns prompt_extend on).",
+    "prompt_extend": "Let DashScope rewrite the prompt for richer detail (default on); false keeps your wording.",
+    "audio": "Your soundtrack (WAV/MP3, 3–30 s, ≤ 15 MB): URL or local path. Cut if longer than the video, silence "
+    "after it if shorter. For s2v: the speech or song that drives the portrait.",
+    "generate_audio": "Sound on/off for models with a switch (wan2.6-i2v-flash, wan2.6-r2v-flash, Wan 3.0).",
+    "seed": "0–2147483647 for repeatable results; omit for random.",
+    "watermark": "Add the 'AI生成' watermark (default false).",
+    "image": "The image to animate (i2v first frame; s2v/animate the person): https URL, oss://, data: URI (i2v) "
+    "or local path.",
+    "first_frame": "kf2v (and VACE extension): the first frame image.",
+    "last_frame": "kf2v: the last frame image.",
+    "references": "r2v: 1–5 reference images/videos (≤ 3 videos), named character1, character2… in the prompt. "
+    "Wan 3.0 also takes audio references.",
+    "template": "Effect template name (wanx2.1 i2v/kf2v models, e.g. 'flying', 'hanfu-1'); replaces the prompt.",
+    "function": "VACE: image_reference, video_repainting, video_edit, video_extension or video_outpainting.",
+    "video": "VACE/animate/videoedit: the input video (MP4).",
+    "mask_image": "VACE video_edit: mask image (white = edit, black = keep).",
+    "mask_frame_id": "VACE video_edit: which frame mask_image belongs to (1 = first).",
+    "mask_video": "VACE video_edit: a mask video instead of mask_image.",
+    "ref_images": "VACE: reference images (image_reference 1–3; other functions 1).",
+    "obj_or_bg": "VACE image_reference: for each ref image 'obj' (subject) or 'bg' (background, at most one).",
+    "control_condition": "VACE: posebodyface, posebody, depth or scribble (repainting); '', posebodyface, depth.",
+    "strength": "VACE video_repainting: 0–1 (default 1).",
+    "mask_type": "VACE video_edit: tracking (default) or fixed.",
+    "expand_ratio": "VACE video_edit: grow the mask by 0–1 (default 0.05).",
+    "expand_mode": "VACE video_edit: hull (default), bbox or original.",
+    "first_clip": "VACE extension (≤ 3 s with last_clip) or wan2.7-i2v: the clip to continue.",
+    "last_clip": "VACE video_extension: the clip to lead into.",
+    "top_scale": "VACE outpainting: 1.0–2.0.",
+    "bottom_scale": "VACE outpainting: 1.0–2.0.",
+    "left_scale": "VACE outpainting: 1.0–2.0.",
+    "right_scale": "VACE outpainting: 1.0–2.0.",
+    "quality": "animate: std (cheaper, default) or pro.",
+    "check_image": "animate: pre-check the image (default true).",
+    "audio_setting": "wan2.7-videoedit: auto (new sound) or origin (keep the input's sound).",
+    "reference_file": "Wan 3.0: a document as reference (needs prompt_extend).",
+    "reference_link": "Wan 3.0: a web page URL as reference (needs prompt_extend).",
+}
+
+
+def argument_modes() -> dict[str, list[str]]:
+    """For each argument, the modes in which some model uses it (from the catalog)."""
+    used: dict[str, set[str]] = {name: set() for name in VideoRequest.model_fields}
+    for model in catalog.MODELS:
+        if model.kind != "generation":
+            continue
+        for mode, spec in model.modes.items():
+            for function in spec.functions or [None]:
+                for name in arguments_used(model, mode, function):
+                    used.setdefault(name, set()).add(mode)
+    return {name: [m for m in MODES if m in modes] for name, modes in used.items()}
+
+
+def argument_description(name: str, modes: list[str]) -> str:
+    return f"{ARGUMENT_HELP.get(name, name)} [modes: {', '.join(modes)}]"
+
+
+def submit_description() -> str:
+    """The submit_video description, with limits taken from the catalog's default models."""
+    lines = [
+        "Submit a Wan video job (or, with dry_run=true, only validate it and return the exact request, the cost "
+        "and the wait: nothing is sent). Billed per second of output video; failed tasks are not billed. Tell the "
+        "user the cost and the expected wait before submitting. Requests that would fail or be silently changed "
+        "(prompt too long, audio on a silent model, wrong size…) are refused before anything is spent, naming the "
+        "argument and the fix.",
+        "",
+        "Defaults per mode (Beijing; list_modes shows every model and region):",
+    ]
+    for mode in MODES:
+        model = catalog.default_model(mode, catalog.DEFAULT_REGION)
+        if model is None:
+            continue
+        durations = model.durations_in(catalog.DEFAULT_REGION)
+        length = durations.describe() if durations else "the input's length"
+        sound = {"silent": "silent", "auto": "with sound", "switch": "sound on/off", "driven": "audio-driven"}[
+            model.audio
+        ]
+        limit = f", prompt ≤ {model.prompt_max} chars" if model.prompt_max else ""
+        lines.append(f"- {mode}: {model.id} — {length}, {sound}{limit}")
+    lines += [
+        "",
+        f"wait_seconds (0–{MAX_WAIT_SECONDS}) holds the call with progress updates; the job continues either way. "
+        "Result URLs and task ids die after 24 h: the video is downloaded as soon as it exists. After a client "
+        "timeout, poll the task id: never resubmit.",
+    ]
+    return "\n".join(lines)
+
+
+@asynccontextmanager
+async def lifespan_for(settings: Settings) -> AsyncIterator[WanService]:
+    service = WanService(settings)
+    try:
+        async with anyio.create_task_group() as group:
+            await group.start(service.run)
+            try:
+                yield service
+            finally:
+                group.cancel_scope.cancel()
+    finally:
+        await service.aclose()
+
+
+class StaticTokenVerifier:
+    """Accepts exactly one bearer token (WAN_MCP_HTTP_TOKEN), compared in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token.encode()):
+            return AccessToken(token="***", client_id="wan-mcp-user", scopes=[])
+        return None
+
+
+def build_server(settings: Settings | None = None, *, http_url: str | None = None) -> MCPServer:
+    """The wan-mcp MCP server for these settings (default: from the environment).
+
+    With `http_url` (streamable HTTP) and WAN_MCP_HTTP_TOKEN set, every request must carry that bearer token.
+    """
+    settings = settings or load_settings()
+    auth: dict[str, Any] = {}
+    if http_url is not None and settings.http_token is not None:
+        auth = {
+            "token_verifier": StaticTokenVerifier(settings.http_token.get_secret_value()),
+            "auth": AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=AnyHttpUrl(http_url + "/mcp")),
+        }
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[WanService]:
+        async with lifespan_for(settings) as service:
+            yield service
+
+    mcp: MCPServer[WanService] = MCPServer(
+        "wan-mcp",
+        title="Wan video generation",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
+        **auth,
+    )
+    secrets = settings.secrets
+
+    def service_of(ctx: Context[Any]) -> WanService:
+        service: WanService = ctx.request_context.lifespan_context
+        return service
+
+    def tool_error(exc: WanMcpError) -> ToolError:
+        if isinstance(exc, RequestInvalid):
+            lines = [f"{p.code} ({p.field}): {p.message} Fix: {p.fix}" for p in exc.problems]
+            return ToolError(redact("Refused before anything was sent or paid:\n" + "\n".join(lines), secrets))
+        return ToolError(redact(f"{exc.code}: {exc.message} Fix: {exc.fix}", secrets))
+
+    def progress_of(ctx: Context[Any]) -> Callable[[float, float | None, str], Awaitable[None]]:
+        async def report(progress: float, total: float | None, message: str) -> None:
+            await ctx.report_progress(progress, total, message)
+
+        return report
+
+    @mcp.tool(
+        title="List Wan modes and models",
+        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    )
+    async def list_modes(
+        ctx: Context[Any],
+        mode: Annotated[
+            Literal["t2v", "i2v", "kf2v", "r2v", "vace", "s2v", "animate"] | None, Field(description="only this mode")
+        ] = None,
+        region: Annotated[
+            str | None, Field(description="beijing, singapore, virginia or frankfurt (default: the configured one)")
+        ] = None,
+    ) -> ModesView:
+        """Every mode with its models and all their limits: sizes and resolutions, durations, sound, prompt limits,
+        required and optional inputs, media limits, regions (and the model's name there), submit and concurrency
+        limits, typical wait, price per second where known, the default model, and when to use each mode."""
+        try:
+            return service_of(ctx).modes(mode, region)
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+
+    async def submit_video(ctx: Context[Any], **arguments: Any) -> SubmitView:
+        dry_run = bool(arguments.pop("dry_run", False))
+        wait_seconds = int(arguments.pop("wait_seconds", 0) or 0)
+        given = {k: v for k, v in arguments.items() if v is not None}
+        try:
+            return await service_of(ctx).submit(
+                given, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx)
+            )
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+
+    submit_video.__signature__ = submit_signature()  # type: ignore[attr-defined]
+    submit_video.__doc__ = submit_description()
+    mcp.tool(
+        name="submit_video",
+        title="Submit a Wan video job",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+    )(submit_video)
+
+    @mcp.tool(
+        title="Check (and wait for) a video job",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def poll_task(
+        ctx: Context[Any],
+        task_id: Annotated[str, Field(description="the task_id (or wan-… handle) from submit_video")],
+        wait_seconds: Annotated[
+            int, Field(ge=0, le=MAX_WAIT_SECONDS, description="hold up to this long (with progress) for it to finish")
+        ] = 0,
+    ) -> Annotated[CallToolResult, TaskView]:
+        """Status of a video job: PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED or UNKNOWN, elapsed time, the usual
+        wait and when to ask again. On success: the local file (downloaded, size and SHA-256 verified), the URL and
+        when it expires, the actual prompt and billed seconds. On failure: error {code, message, retryable, charged,
+        fix}. With wait_seconds (≤ 50) it holds the call, sending progress, and returns early when done. Safe to
+        call again after a client timeout: never resubmit a job to check on it."""
+        try:
+            view = await service_of(ctx).poll(task_id, wait_seconds=wait_seconds, progress=progress_of(ctx))
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+        return task_result(view)
+
+    @mcp.tool(
+        title="List video jobs",
+        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    )
+    async def list_tasks(
+        ctx: Context[Any],
+        status: Annotated[
+            str | None,
+            Field(
+                description="filter: a DashScope status (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN) or "
+                "a journal state (delivered, unconfirmed, expired, rejected…)"
+            ),
+        ] = None,
+        since_hours: Annotated[float | None, Field(gt=0, description="only jobs created in the last N hours")] = None,
+        limit: Annotated[int, Field(ge=1, le=200, description="at most this many, newest first")] = 20,
+    ) -> TaskList:
+        """Jobs this wan-mcp has submitted (from its local journal), newest first, with status and files."""
+        return service_of(ctx).list(status=status, since_hours=since_hours, limit=limit)
+
+    @mcp.tool(
+        title="Cancel a queued video job",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+        ),
+    )
+    async def cancel_task(
+        ctx: Context[Any],
+        task_id: Annotated[str, Field(description="the task_id (or wan-… handle) to cancel")],
+    ) -> CancelView:
+        """Cancel a job that is still PENDING (queued): nothing is billed. A RUNNING job cannot be cancelled; it
+        finishes and is billed only if it succeeds."""
+        try:
+            return await service_of(ctx).cancel(task_id)
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+
+    @mcp.resource("wan://modes", name="modes", title="Wan modes and models", mime_type="application/json")
+    def modes_resource() -> str:
+        """The catalog (every mode, model and limit) for the configured region, as JSON."""
+        return modes_view(settings.region).model_dump_json(indent=1)
+
+    @mcp.resource("wan://tasks/{task_id}", name="task", title="A video job", mime_type="application/json")
+    def task_resource(task_id: str, ctx: Context[Any]) -> str:
+        """A job's journal record: request (no key), status history, result, local file, error."""
+        service = service_of(ctx)
+        record = service.journal.get(task_id, with_events=True)
+        if record is None:
+            raise ResourceNotFoundError(f"no job {task_id!r}")
+        data = service.view(record).model_dump()
+        data["request"] = record.request
+        data["history"] = record.events
+        data["notes"] = record.notes
+        return json.dumps(data, ensure_ascii=False, indent=1)
+
+    return mcp
+
+
+def task_result(view: TaskView) -> CallToolResult:
+    """A TaskView as structured content plus links to the job resource and the local file."""
+    content: list[Any] = [TextContent(type="text", text=view.model_dump_json(exclude_none=True))]
+    content.append(
+        ResourceLink(type="resource_link", uri=f"wan://tasks/{view.task_id or view.handle}", name="job record")
+    )
+    if view.local_path:
+        content.append(
+            ResourceLink(
+                type="resource_link",
+                uri=Path(view.local_path).as_uri(),
+                name=Path(view.local_path).name,
+                mime_type="video/mp4",
+                size=view.size_bytes,
+            )
+        )
+    return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))
+
+
+def submit_signature() -> inspect.Signature:
+    """submit_video's parameters: every request argument (documented from the catalog), dry_run, wait_seconds."""
+    modes = argument_modes()
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context[Any])]
+    for name, info in VideoRequest.model_fields.items():
+        annotation = Annotated[info.annotation, Field(description=argument_description(name, modes.get(name, [])))]  # type: ignore[name-defined]
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    parameters.append(
+        inspect.Parameter(
+            "dry_run",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False,
+            annotation=Annotated[bool, Field(description="validate and price only; nothing is sent or paid")],
+        )
+    )
+    parameters.append(
+        inspect.Parameter(
+            "wait_seconds",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=0,
+            annotation=Annotated[
+                int, Field(ge=0, le=MAX_WAIT_SECONDS, description="hold up to this long for the result, with progress")
+            ],
+        )
+    )
+    return inspect.Signature(parameters, return_annotation=SubmitView)

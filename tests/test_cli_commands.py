@@ -1,0 +1,88 @@
+"""The human commands (submit, poll, tasks) against the emulator, and `wan-mcp demo` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+from conftest import CANARY_KEY, LiveEmulator
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "wan_mcp", *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def env(emulator: LiveEmulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "WAN_MCP_"))},
+        "DASHSCOPE_API_KEY": CANARY_KEY,
+        "DASHSCOPE_BASE_URL": emulator.base_url,
+        "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
+        "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
+        "WAN_MCP_POLL_SPEED": "1000",
+        "HOME": str(tmp_path),
+    }
+
+
+def test_submit_wait_poll_and_tasks(env: dict[str, str]) -> None:
+    """submit --wait ends with a delivered file (exit 0); poll --once and tasks report it."""
+    args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
+    submitted = run(["submit", "--args-json", args, "--wait"], env)
+    assert submitted.returncode == 0, submitted.stderr
+    final = json.loads(submitted.stdout)
+    assert "Submitted" in submitted.stderr and final["state"] == "delivered" and Path(final["local_path"]).is_file()
+    polled = run(["poll", final["task_id"], "--once"], env)
+    assert polled.returncode == 0 and json.loads(polled.stdout)["state"] == "delivered"
+    listed = json.loads(run(["tasks"], env).stdout)
+    assert listed["count"] == 1
+    assert CANARY_KEY not in submitted.stdout + submitted.stderr + polled.stdout
+
+
+def test_poll_once_exit_codes(env: dict[str, str], emulator: LiveEmulator) -> None:
+    """poll --once exits 2 while the job runs and 1 when it failed; unknown ids exit 1 with a fix."""
+    emulator.faults(processing_seconds=3000, fail_tasks=[])
+    args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
+    submitted = json.loads(run(["submit", "--args-json", args], env).stdout)
+    running = run(["poll", submitted["task"]["task_id"], "--once"], env)
+    assert running.returncode == 2 and json.loads(running.stdout)["state"] == "submitted"
+    emulator.admin(f"tasks/{submitted['task']['task_id']}/fail", {"code": "InternalError.Algo", "message": "boom"})
+    failed = run(["poll", submitted["task"]["task_id"], "--once"], env)
+    assert failed.returncode == 1 and json.loads(failed.stdout)["error"]["code"] == "InternalError.Algo"
+    missing = run(["poll", "nope", "--once"], env)
+    assert missing.returncode == 1 and "list_tasks" in json.loads(missing.stdout)["error"]["fix"]
+
+
+def test_submit_refusal_exits_2(env: dict[str, str]) -> None:
+    """A doomed submit prints the error object and exits 2 without contacting DashScope."""
+    refused = run(["submit", "--args-json", json.dumps({"mode": "kf2v", "first_frame": "https://x/a.png"})], env)
+    assert refused.returncode == 2 and json.loads(refused.stdout)["error"]["field"] == "last_frame"
+
+
+def test_http_refuses_non_loopback_without_token(env: dict[str, str]) -> None:
+    """Serving HTTP on a public address without WAN_MCP_HTTP_TOKEN is refused."""
+    result = run(["serve", "--transport", "streamable-http", "--host", "0.0.0.0", "--port", "0"], env, timeout=30)
+    assert result.returncode == 2 and "WAN_MCP_HTTP_TOKEN" in result.stderr
+
+
+def test_demo_leaves_a_playable_mp4(tmp_path: Path) -> None:
+    """`wan-mcp demo` with no key and no network ends with a playable MP4 in the output folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "WAN_MCP_"))}
+    env["HOME"] = str(tmp_path)
+    env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    result = run(["demo", "--speed", "50"], env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    videos = list((tmp_path / "wan-mcp").glob("*.mp4"))
+    assert len(videos) == 1 and str(videos[0]) in result.stdout
+    with av.open(str(videos[0])) as container:
+        frames = sum(1 for _ in container.decode(video=0))
+        assert frames == 150 and container.streams.audio
+    assert (tmp_path / "data" / "wan-mcp" / "demo" / "journal.sqlite3").exists()

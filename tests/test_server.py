@@ -1,0 +1,169 @@
+"""The MCP server: every tool in both protocol eras (in memory), over a real stdio subprocess, and its contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from conftest import CANARY_KEY, LiveEmulator
+from wan_mcp import catalog
+from wan_mcp.config import load_settings
+from wan_mcp.requests import VideoRequest
+from wan_mcp.server import build_server
+
+pytestmark = pytest.mark.anyio
+
+TOOLS = {"list_modes", "submit_video", "poll_task", "list_tasks", "cancel_task"}
+T2V = {"mode": "t2v", "prompt": "A red fox in the snow", "resolution": "720P", "duration": 3}
+
+
+def env_for(live: LiveEmulator, tmp_path: Path) -> dict[str, str]:
+    return {
+        "DASHSCOPE_API_KEY": CANARY_KEY,
+        "DASHSCOPE_BASE_URL": live.base_url,
+        "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
+        "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
+        "WAN_MCP_POLL_SPEED": str(live.emulator.config.speed),
+        "HOME": str(tmp_path),
+    }
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def client(request: pytest.FixtureRequest, emulator: LiveEmulator, tmp_path: Path) -> AsyncIterator[Client]:
+    """An in-memory client in both protocol eras (2026-07-28 and the 2025-11-25 handshake)."""
+    server = build_server(load_settings(env_for(emulator, tmp_path)))
+    async with Client(server, mode=request.param) as c:
+        yield c
+
+
+def structured(result: Any) -> dict[str, Any]:
+    assert not result.is_error, result.content[0].text if result.content else result
+    data: dict[str, Any] = result.structured_content
+    return data
+
+
+async def test_tools_are_described_annotated_and_flat(client: Client) -> None:
+    """Every tool has a title, true annotations, an output schema and a flat object input schema."""
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == TOOLS
+    for tool in tools.values():
+        assert tool.title and tool.description and tool.output_schema
+        assert tool.input_schema["type"] == "object"
+        assert not {"anyOf", "oneOf", "allOf"} & set(tool.input_schema)
+        assert tool.annotations is not None
+    assert tools["list_modes"].annotations.read_only_hint is True  # type: ignore[union-attr]
+    assert tools["list_tasks"].annotations.read_only_hint is True  # type: ignore[union-attr]
+    submit = tools["submit_video"]
+    assert submit.annotations.open_world_hint is True and submit.annotations.idempotent_hint is False  # type: ignore[union-attr]
+    assert tools["cancel_task"].annotations.destructive_hint is True  # type: ignore[union-attr]
+    properties = submit.input_schema["properties"]
+    assert set(properties) == {*VideoRequest.model_fields, "dry_run", "wait_seconds"}
+    assert properties["wait_seconds"]["maximum"] == 50
+    assert "[modes:" in properties["references"]["description"]
+    text = submit.description or ""
+    for phrase in ("billed per second", "never resubmit", "24 h", "silent", "dry_run"):
+        assert phrase.lower() in text.lower(), phrase
+
+
+async def test_descriptions_come_from_the_catalog(client: Client) -> None:
+    """The limits in submit_video's description are the catalog's default models' limits."""
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    text = tools["submit_video"].description or ""
+    for mode in catalog.MODES:
+        model = catalog.default_model(mode, "beijing")
+        assert model is not None and f"{mode}: {model.id}" in text
+        if model.prompt_max:
+            assert f"{mode}: {model.id}" in text and f"prompt ≤ {model.prompt_max}" in text
+
+
+async def test_list_modes(client: Client) -> None:
+    """list_modes gives every mode, its default and every model with its limits; filters by mode and region."""
+    data = structured(await client.call_tool("list_modes", {}))
+    assert [m["mode"] for m in data["modes"]] == list(catalog.MODES)
+    t2v = data["modes"][0]
+    assert t2v["default_model"] == "wan2.6-t2v"
+    model = next(m for m in t2v["models"] if m["id"] == "wan2.6-t2v")
+    assert model["prompt_max_chars"] == 1500 and model["duration_min"] == 2 and model["duration_max"] == 15
+    assert model["sound"] == "auto" and model["soundtrack"] and model["multi_shot"]
+    assert model["price_per_second"] == {"720P": 0.6, "1080P": 1.0} and model["price_is_estimate"]
+    singapore = structured(await client.call_tool("list_modes", {"mode": "kf2v", "region": "singapore"}))
+    assert singapore["region"] == "singapore" and singapore["modes"][0]["default_model"] == "wanx2.1-kf2v-plus"
+    refused = await client.call_tool("list_modes", {"region": "mars"})
+    assert refused.is_error
+
+
+async def test_submit_dry_run_refusal_and_full_flow(client: Client) -> None:
+    """dry_run prices without sending; doomed requests are refused with fixes; a real job ends delivered."""
+    dry = structured(await client.call_tool("submit_video", {**T2V, "dry_run": True}))
+    assert dry["dry_run"] and dry["task"] is None and dry["estimate"]["cost"] == pytest.approx(1.8)
+    refused = await client.call_tool("submit_video", {"mode": "kf2v", "first_frame": "https://x/a.png"})
+    assert refused.is_error and "last_frame" in refused.content[0].text and "Fix:" in refused.content[0].text
+    progress: list[str] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(message or "")
+
+    done = structured(
+        await client.call_tool("submit_video", {**T2V, "wait_seconds": 30}, progress_callback=on_progress)
+    )
+    task = done["task"]
+    if task["state"] != "delivered":
+        task = structured(await client.call_tool("poll_task", {"task_id": task["task_id"], "wait_seconds": 30}))
+    assert task["state"] == "delivered" and Path(task["local_path"]).is_file() and task["sha256"]
+    assert done["request"]["body"]["parameters"] == {"size": "1280*720", "duration": 3}
+    assert "Authorization" not in done["request"]["headers"]
+
+
+async def test_poll_task_links_and_errors(client: Client) -> None:
+    """poll_task returns resource links to the job and the file; unknown ids are clear errors."""
+    submitted = structured(await client.call_tool("submit_video", {**T2V, "wait_seconds": 30}))
+    result = await client.call_tool("poll_task", {"task_id": submitted["task"]["task_id"], "wait_seconds": 30})
+    view = structured(result)
+    links = [c for c in result.content if c.type == "resource_link"]
+    assert str(links[0].uri) == f"wan://tasks/{view['task_id']}"
+    assert view["state"] == "delivered" and str(links[1].uri) == Path(view["local_path"]).as_uri()
+    record = json.loads((await client.read_resource(f"wan://tasks/{view['task_id']}")).contents[0].text)  # type: ignore[union-attr]
+    assert record["state"] == "delivered" and next(e["state"] for e in record["history"]) == "submitting"
+    missing = await client.call_tool("poll_task", {"task_id": "no-such-task"})
+    assert missing.is_error and "list_tasks" in missing.content[0].text
+    listed = structured(await client.call_tool("list_tasks", {"status": "delivered"}))
+    assert listed["count"] == 1
+    cancel = await client.call_tool("cancel_task", {"task_id": view["task_id"]})
+    assert cancel.is_error and "only a PENDING task" in cancel.content[0].text
+
+
+async def test_modes_resource(client: Client) -> None:
+    """wan://modes serves the catalog as JSON."""
+    contents = (await client.read_resource("wan://modes")).contents[0]
+    data = json.loads(contents.text)  # type: ignore[union-attr]
+    assert data["region"] == "beijing" and len(data["modes"]) == len(catalog.MODES)
+
+
+async def test_instructions_say_the_workflow(client: Client) -> None:
+    """The server instructions give the workflow and the never-resubmit rule."""
+    text = client.instructions or ""
+    assert "dry_run" in text and "never resubmit" in text and "poll_task" in text
+
+
+async def test_over_stdio_subprocess(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """A real `wan-mcp` subprocess on stdio: the whole flow works, and the key appears in no output."""
+    env = {**os.environ, **env_for(emulator, tmp_path)}
+    params = StdioServerParameters(command=sys.executable, args=["-m", "wan_mcp"], env=env)
+    async with Client(params) as c:
+        assert {t.name for t in (await c.list_tools()).tools} == TOOLS
+        done = structured(await c.call_tool("submit_video", {**T2V, "wait_seconds": 30}))
+        task = done["task"]
+        if task["state"] != "delivered":
+            task = structured(await c.call_tool("poll_task", {"task_id": task["task_id"], "wait_seconds": 30}))
+        assert task["state"] == "delivered"
+        everything = json.dumps([done, task])
+    assert CANARY_KEY not in everything
+    journal = (tmp_path / "data" / "journal.sqlite3").read_bytes()
+    assert CANARY_KEY.encode() not in journal

@@ -1,0 +1,226 @@
+"""The service over the emulator: submit records before sending, tracks in the background, delivers once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from conftest import CANARY_KEY, LiveEmulator
+from wan_mcp.config import Settings, load_settings
+from wan_mcp.errors import ApiError, ConfigError, RequestInvalid
+from wan_mcp.service import WanService, slug
+
+pytestmark = pytest.mark.anyio
+
+T2V = {"mode": "t2v", "prompt": "A red fox in the snow", "resolution": "720P", "duration": 3}
+
+
+def settings_for(live: LiveEmulator | None, tmp_path: Path, **extra: str) -> Settings:
+    env = {
+        "DASHSCOPE_API_KEY": CANARY_KEY,
+        "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
+        "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
+        "HOME": str(tmp_path),
+        "WAN_MCP_POLL_SPEED": str(live.emulator.config.speed) if live is not None else "1",
+        **extra,
+    }
+    if live is not None:
+        env["DASHSCOPE_BASE_URL"] = live.base_url
+    return load_settings(env)
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[WanService]:
+    service = WanService(settings)
+    async with anyio.create_task_group() as group:
+        await group.start(service.run)
+        try:
+            yield service
+        finally:
+            group.cancel_scope.cancel()
+    await service.aclose()
+
+
+async def wait_state(service: WanService, handle: str, states: set[str], seconds: float = 20) -> Any:
+    with anyio.fail_after(seconds):
+        while True:
+            record = service.journal.get(handle)
+            if record is not None and record.state in states:
+                return record
+            await anyio.sleep(0.05)
+
+
+async def test_submit_records_before_sending_and_delivers(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """The record exists before the request leaves; the job is tracked and its video delivered and verified."""
+    seen_before_send: list[str] = []
+    async with running(settings_for(emulator, tmp_path)) as service:
+        original = service.client.submit
+
+        async def spy(request: Any, *, model: str) -> Any:
+            seen_before_send.extend(r.state for r in service.journal.list())
+            return await original(request, model=model)
+
+        service.client.submit = spy  # type: ignore[method-assign]
+        view = await service.submit(dict(T2V))
+        assert seen_before_send == ["submitting"]
+        assert view.task is not None and view.task.task_id and view.estimate.cost == pytest.approx(1.8)
+        record = await wait_state(service, view.task.handle, {"delivered"})
+    path = Path(record.local_path)
+    assert path.parent == tmp_path / "videos" and path.name.startswith(f"{path.name[:8]}-t2v-")
+    assert record.size_bytes == path.stat().st_size
+    assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert CANARY_KEY not in record.request_json
+    assert [r.state for r in WanService(settings_for(emulator, tmp_path)).journal.list()] == ["delivered"]
+
+
+async def test_wait_reports_progress_and_returns_early(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """poll with wait_seconds sends progress at least every few seconds and returns as soon as it is done."""
+    messages: list[tuple[float, str]] = []
+
+    async def progress(value: float, total: float | None, message: str) -> None:
+        messages.append((value, message))
+
+    async with running(settings_for(emulator, tmp_path)) as service:
+        view = await service.submit(dict(T2V))
+        assert view.task is not None
+        started = anyio.current_time()
+        done = await service.poll(view.task.task_id or "", wait_seconds=30, progress=progress)
+        assert done.state == "delivered" and anyio.current_time() - started < 25
+    values = [v for v, _ in messages]
+    assert values == sorted(values) and all("usually" in m or "downloading" in m for _, m in messages)
+
+
+async def test_restart_resumes_and_downloads_once(make_emulator: Callable[..., LiveEmulator], tmp_path: Path) -> None:
+    """A job submitted by one service instance is finished and delivered by the next one, exactly once."""
+    live = make_emulator(speed=100)
+    settings = settings_for(live, tmp_path)
+    first = WanService(settings)  # no background task group: like a process that exits after submitting
+    view = await first.submit(dict(T2V))
+    await first.aclose()
+    assert view.task is not None and view.task.state == "submitted"
+    async with running(settings) as second, running(settings) as third:
+        record = await wait_state(second, view.task.handle, {"delivered"}, seconds=30)
+        await anyio.sleep(0.5)
+        assert third.journal.get(view.task.handle).state == "delivered"  # type: ignore[union-attr]
+    downloads = live.requests("download")
+    assert len(downloads) == 1 and Path(record.local_path).exists()
+    assert len(list((tmp_path / "videos").iterdir())) == 1
+
+
+async def test_failed_task_is_reported_with_a_fix(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """A FAILED task ends 'failed' with code, message, retryable, charged=False and a fix."""
+    emulator.faults(
+        fail_tasks=[{"code": "DataInspectionFailed", "message": "Input data may contain inappropriate content."}]
+    )
+    async with running(settings_for(emulator, tmp_path)) as service:
+        view = await service.submit(dict(T2V), wait_seconds=20)
+    task = view.task
+    assert task is not None and task.state == "failed" and task.error is not None
+    assert (task.error.code, task.error.charged) == ("DataInspectionFailed", False)
+    assert "rephrase" in task.error.fix and "Not charged" in task.message
+
+
+async def test_lost_submit_answer_is_unconfirmed_not_resent(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """A submit whose answer is lost is recorded 'unconfirmed' with a do-not-resubmit message; no second send."""
+    emulator.faults(drop_submits=1)
+    async with running(settings_for(emulator, tmp_path)) as service:
+        view = await service.submit(dict(T2V))
+    assert view.task is not None and view.task.state == "unconfirmed" and "Do NOT resubmit" in view.task.message
+    assert len(emulator.requests("submit")) == 1
+
+
+async def test_refused_submit_is_rejected_and_raised(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """A 4xx from DashScope raises with its fix, and the journal says 'rejected' (nothing paid)."""
+    emulator.faults(
+        http_errors=[{"route": "submit", "status": 403, "code": "AccessDenied.Unpurchased", "message": "x"}]
+    )
+    async with running(settings_for(emulator, tmp_path)) as service:
+        with pytest.raises(ApiError) as info:
+            await service.submit(dict(T2V))
+        assert "activate" in info.value.fix
+        assert [r.state for r in service.journal.list()] == ["rejected"]
+
+
+async def test_dry_run_and_refusals_need_no_key(tmp_path: Path) -> None:
+    """Planning works without a key or network; submitting without a key says how to get one."""
+    settings = settings_for(None, tmp_path, DASHSCOPE_API_KEY="")
+    service = WanService(settings)
+    view = await service.submit(dict(T2V), dry_run=True)
+    assert view.dry_run and view.task is None and "nothing was sent" in view.message
+    with pytest.raises(RequestInvalid):
+        await service.submit({"mode": "kf2v"}, dry_run=True)
+    with pytest.raises(ConfigError) as info:
+        await service.submit(dict(T2V))
+    assert "DASHSCOPE_API_KEY" in info.value.message and "demo" in info.value.fix
+    assert service.journal.list() == []
+
+
+async def test_expired_url_is_said_plainly(make_emulator: Callable[..., LiveEmulator], tmp_path: Path) -> None:
+    """A result whose URL expired before any download is 'expired, not downloaded', never pending."""
+    live = make_emulator(speed=1000, url_ttl_seconds=1)
+    settings = settings_for(live, tmp_path)
+    first = WanService(settings)
+    view = await first.submit(dict(T2V))
+    assert view.task is not None
+    await anyio.sleep(1.0)  # the task ends within 0.3 s; its URL lives 1 ms after that
+    await first.aclose()
+    async with running(settings) as service:
+        done = await service.poll(view.task.handle, wait_seconds=5)
+    assert done.state == "expired" and "expired, not downloaded" in done.message and done.local_path is None
+
+
+async def test_cancel_only_pending(make_emulator: Callable[..., LiveEmulator], tmp_path: Path) -> None:
+    """A queued job cancels; a running or finished one is refused with the reason."""
+    live = make_emulator(speed=20)
+    args = {"mode": "animate", "image": "https://x/a.png", "video": "https://x/v.mp4"}
+    async with running(settings_for(live, tmp_path)) as service:
+        first = await service.submit(dict(args))
+        second = await service.submit(dict(args))
+        assert first.task is not None and second.task is not None
+        await anyio.sleep(0.3)
+        canceled = await service.cancel(second.task.handle)
+        assert canceled.canceled and canceled.status == "CANCELED"
+        with pytest.raises(ApiError) as info:
+            await service.cancel(first.task.handle)
+        assert info.value.code == "UnsupportedOperation"
+
+
+async def test_damaged_delivery_is_downloaded_again(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """On start, a delivered file whose bytes no longer match is downloaded again (a power cut's damage)."""
+    settings = settings_for(emulator, tmp_path)
+    async with running(settings) as service:
+        view = await service.submit(dict(T2V), wait_seconds=20)
+    assert view.task is not None and view.task.local_path
+    path = Path(view.task.local_path)
+    good = path.read_bytes()
+    path.write_bytes(good[: len(good) // 2])
+    async with running(settings) as service:
+        record = await wait_state(service, view.task.handle, {"delivered"})
+        await anyio.sleep(0.2)
+    assert Path(record.local_path).read_bytes() == good
+
+
+def test_file_names() -> None:
+    """Prompts become short, safe slugs."""
+    assert slug("A red fox, in the SNOW!") == "a-red-fox-in-the-snow"
+    assert slug("一只猫") == "video"
+    assert len(slug("x" * 100)) == 40
+
+
+async def test_list_filters(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """list_tasks filters by DashScope status or journal state."""
+    async with running(settings_for(emulator, tmp_path)) as service:
+        view = await service.submit(dict(T2V), wait_seconds=20)
+        assert view.task is not None
+        assert service.list(status="delivered").count == 1
+        assert service.list(status="SUCCEEDED").count == 1
+        assert service.list(status="FAILED").count == 0
+        resource = json.loads(service.view(service.journal.get(view.task.handle)).model_dump_json())  # type: ignore[arg-type]
+        assert resource["state"] == "delivered"
