@@ -86,3 +86,78 @@ def test_demo_leaves_a_playable_mp4(tmp_path: Path) -> None:
         frames = sum(1 for _ in container.decode(video=0))
         assert frames == 150 and container.streams.audio
     assert (tmp_path / "data" / "wan-mcp" / "demo" / "journal.sqlite3").exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _serve_http(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    import time
+
+    import httpx2
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wan_mcp", "serve", "--transport", "streamable-http", "--port", str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    for _ in range(100):
+        try:
+            httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
+            return process
+        except httpx2.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the HTTP server did not start")
+
+
+def test_streamable_http(env: dict[str, str]) -> None:
+    """`serve --transport streamable-http` serves the same tools over HTTP on loopback."""
+    import anyio
+    from mcp import Client
+
+    port = _free_port()
+    process = _serve_http(env, port)
+    try:
+
+        async def check() -> None:
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                tools = {t.name for t in (await client.list_tools()).tools}
+                assert "submit_video" in tools
+                result = await client.call_tool("submit_video", {"mode": "t2v", "prompt": "a fox", "dry_run": True})
+                assert not result.is_error
+
+        anyio.run(check)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_http_bearer_token(env: dict[str, str]) -> None:
+    """With WAN_MCP_HTTP_TOKEN set, a request without the token is refused with 401."""
+    import httpx2
+
+    port = _free_port()
+    process = _serve_http({**env, "WAN_MCP_HTTP_TOKEN": "tok-123"}, port)
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    try:
+        refused = httpx2.post(f"http://127.0.0.1:{port}/mcp", json=body, headers=headers, timeout=10)
+        assert refused.status_code == 401
+        allowed = httpx2.post(
+            f"http://127.0.0.1:{port}/mcp",
+            json=body,
+            headers={**headers, "Authorization": "Bearer tok-123"},
+            timeout=10,
+        )
+        assert allowed.status_code != 401
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -61,3 +61,23 @@ def test_no_print_outside_the_cli() -> None:
         text = path.read_text()
         assert not re.search(r"^\s*print\(", text, re.M), path
         assert "sys.stdout" not in text, path
+
+
+def test_server_json_matches_the_package() -> None:
+    """server.json: registry schema, version = the package's, every WAN_MCP_/DASHSCOPE_ variable documented."""
+    import json
+
+    data = json.loads((ROOT / "server.json").read_text())
+    assert data["$schema"].endswith("/2025-12-11/server.schema.json")
+    assert data["version"] == wan_mcp.__version__ == data["packages"][0]["version"]
+    assert len(data["description"]) <= 100 and data["name"].count("/") == 1
+    variables = {v["name"]: v for v in data["packages"][0]["environmentVariables"]}
+    assert variables["DASHSCOPE_API_KEY"]["isSecret"] and variables["WAN_MCP_HTTP_TOKEN"]["isSecret"]
+    config_text = (ROOT / "src" / "wan_mcp" / "config.py").read_text()
+    used = set(re.findall(r'"((?:DASHSCOPE|WAN_MCP)_[A-Z_]+)"', config_text))
+    internal = {"DASHSCOPE_HTTP_BASE_URL", "DASHSCOPE_WORKSPACE_ID", "WAN_MCP_POLL_SPEED"}  # aliases; emulator-only
+    assert used - internal == set(variables)
+    readme = (ROOT / "README.md").read_text()
+    assert f"<!-- mcp-name: {data['name']} -->" in readme
+    for name in variables:
+        assert name in readme, name

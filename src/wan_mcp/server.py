@@ -198,6 +198,15 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
     )
     secrets = settings.secrets
 
+    def tool(**options: Any) -> Callable[[Any], Any]:
+        """Register a tool whose description is its docstring without the source indentation."""
+
+        def register(fn: Any) -> Any:
+            options.setdefault("description", inspect.cleandoc(fn.__doc__ or ""))
+            return mcp.tool(**options)(fn)
+
+        return register
+
     def service_of(ctx: Context[Any]) -> WanService:
         service: WanService = ctx.request_context.lifespan_context
         return service
@@ -214,7 +223,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
 
         return report
 
-    @mcp.tool(
+    @tool(
         title="List Wan modes and models",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     )
@@ -256,7 +265,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         ),
     )(submit_video)
 
-    @mcp.tool(
+    @tool(
         title="Check (and wait for) a video job",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
@@ -280,7 +289,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
             raise tool_error(exc) from None
         return task_result(view)
 
-    @mcp.tool(
+    @tool(
         title="List video jobs",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     )
@@ -299,7 +308,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         """Jobs this wan-mcp has submitted (from its local journal), newest first, with status and files."""
         return service_of(ctx).list(status=status, since_hours=since_hours, limit=limit)
 
-    @mcp.tool(
+    @tool(
         title="Cancel a queued video job",
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
