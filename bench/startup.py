@@ -83,7 +83,8 @@ async def main(rounds: int, calls: int) -> None:
     start_ours, start_bare = statistics.median(starts["wan-mcp"]), statistics.median(starts["bare"])
     call_ours, call_bare = statistics.median(ours_calls), statistics.median(bare_calls)
     print(
-        f"cold start (spawn → tools/list), median of {rounds}: wan-mcp {start_ours * 1000:.0f} ms, bare {start_bare * 1000:.0f} ms"
+        f"cold start (spawn → tools/list), median of {rounds}: wan-mcp {start_ours * 1000:.0f} ms, "
+        f"bare {start_bare * 1000:.0f} ms"
     )
     ratio = start_ours / start_bare
     print(f"  ratio {ratio:.2f} (target ≤ 1.30): {'MEETS' if ratio <= 1.3 else 'MISSES'}")
