@@ -258,13 +258,46 @@ def test_reference_of_unknown_kind_is_refused() -> None:
 
 
 def test_data_uri_only_where_the_api_takes_one() -> None:
-    """i2v accepts a data: URI inline; r2v refuses one, pointing at a path or URL."""
+    """i2v sends a data: URI inline; r2v (no base64) uploads it in Beijing, refuses it where no upload exists."""
     uri = "data:image/png;base64," + base64.b64encode(mediafiles.png(640, 640)).decode()
     plan = ok({"mode": "i2v", "image": uri})
     assert plan.request.body["input"]["img_url"] == uri and not plan.uploads
     assert "X-DashScope-OssResourceResolve" not in plan.request.headers
-    problems = refused({"mode": "r2v", "prompt": "character1", "references": [uri]})
-    assert problems[0].code == "not_supported" and "path" in problems[0].fix
+    r2v = {"mode": "r2v", "prompt": "character1", "references": [uri]}
+    uploaded = ok(r2v)
+    assert [(u.argument, u.data_uri is not None) for u in uploaded.uploads] == [("references", True)]
+    assert uploaded.request.headers["X-DashScope-OssResourceResolve"] == "enable"
+    problems = refused(r2v, "singapore")
+    assert problems[0].code == "no_upload_in_region" and "https URL" in problems[0].fix
+
+
+def test_local_images_go_inline_where_no_upload_exists(tmp_path: Path) -> None:
+    """Outside Beijing, a small local image for i2v is sent as a data: URI; a local video is refused."""
+    image = mediafiles.write(tmp_path / "cat.png", mediafiles.png(640, 480))
+    plan = ok({"mode": "i2v", "model": "wan2.6-i2v", "image": str(image)}, "singapore")
+    assert plan.request.body["input"]["img_url"].startswith("data:image/png;base64,") and not plan.uploads
+    video = mediafiles.write(tmp_path / "ref.mp4", mediafiles.mp4(3, 640, 480))
+    problems = refused({"mode": "r2v", "prompt": "character1", "references": [str(video)]}, "singapore")
+    assert problems[0].code == "no_upload_in_region"
+
+
+def test_paths_outside_allowed_folders_are_refused(tmp_path: Path) -> None:
+    """A file outside the allowed folders, or a symlink pointing outside them, is refused; /dev and /proc too."""
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    inside.mkdir()
+    outside.mkdir()
+    good = mediafiles.write(inside / "cat.png", mediafiles.png(640, 480))
+    secret = mediafiles.write(outside / "secret.png", mediafiles.png(640, 480))
+    link = inside / "link.png"
+    link.symlink_to(secret)
+    allowed = (inside,)
+    assert plan_request({"mode": "i2v", "image": str(good)}, allowed_dirs=allowed).uploads
+    for path in (secret, link):
+        problems = refused({"mode": "i2v", "image": str(path)}, allowed_dirs=allowed)
+        assert problems[0].code == "outside_allowed_dirs" and "WAN_MCP_ALLOWED_DIRS" in problems[0].fix
+        assert "PNG" not in problems[0].message
+    for special in ("/dev/zero", "/proc/self/environ"):
+        assert refused({"mode": "i2v", "image": special})[0].code == "not_a_file"
 
 
 def test_png_with_alpha_is_refused(tmp_path: Path) -> None:

@@ -64,7 +64,7 @@ async def test_tools_are_described_annotated_and_flat(client: Client) -> None:
     assert submit.annotations.open_world_hint is True and submit.annotations.idempotent_hint is False  # type: ignore[union-attr]
     assert tools["cancel_task"].annotations.destructive_hint is True  # type: ignore[union-attr]
     properties = submit.input_schema["properties"]
-    assert set(properties) == {*VideoRequest.model_fields, "dry_run", "wait_seconds"}
+    assert set(properties) == {*VideoRequest.model_fields, "dry_run", "wait_seconds", "allow_duplicate"}
     assert properties["wait_seconds"]["maximum"] == 50
     assert "[modes:" in properties["references"]["description"]
     text = submit.description or ""

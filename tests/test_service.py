@@ -127,13 +127,41 @@ async def test_failed_task_is_reported_with_a_fix(emulator: LiveEmulator, tmp_pa
     assert "rephrase" in task.error.fix and "Not charged" in task.message
 
 
-async def test_lost_submit_answer_is_unconfirmed_not_resent(emulator: LiveEmulator, tmp_path: Path) -> None:
-    """A submit whose answer is lost is recorded 'unconfirmed' with a do-not-resubmit message; no second send."""
+async def test_lost_submit_answer_is_reconciled_not_resent(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """A submit whose answer is lost is 'unconfirmed', then matched in the task list and followed; never resent."""
     emulator.faults(drop_submits=1)
     async with running(settings_for(emulator, tmp_path)) as service:
-        view = await service.submit(dict(T2V))
-    assert view.task is not None and view.task.state == "unconfirmed" and "Do NOT resubmit" in view.task.message
+        view = await service.submit(dict(T2V), wait_seconds=20)
+        assert view.task is not None
+        created = emulator.admin("state")["tasks"][0]["task_id"]
+        assert view.task.task_id == created and view.task.state == "delivered"
+        history = [e["detail"] for e in service.journal.get(view.task.handle, with_events=True).events]  # type: ignore[union-attr]
+    assert any("reconciled" in (d or "") for d in history)
     assert len(emulator.requests("submit")) == 1
+
+
+async def test_unconfirmed_without_a_task_becomes_safe_to_resubmit(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """When the connection drops before DashScope creates anything, the task list proves it: 'rejected', retryable."""
+    emulator.faults(drop_before_submit=1)
+    async with running(settings_for(emulator, tmp_path)) as service:
+        view = await service.submit(dict(T2V))
+        assert view.task is not None
+        await anyio.sleep(0.3)
+        done = await service.poll(view.task.handle)
+    assert done.state == "rejected" and done.error is not None and done.error.code == "NotCreated"
+    assert done.error.retryable and not done.error.charged and emulator.admin("state")["tasks"] == []
+
+
+async def test_duplicate_submit_returns_the_first_job(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """The same request again while the first is pending, running or done returns the first job (no second payment)."""
+    async with running(settings_for(emulator, tmp_path)) as service:
+        first = await service.submit(dict(T2V))
+        second = await service.submit(dict(T2V))
+        assert first.task is not None and second.task is not None
+        assert second.task.handle == first.task.handle and "allow_duplicate" in second.message
+        third = await service.submit(dict(T2V), allow_duplicate=True)
+        assert third.task is not None and third.task.handle != first.task.handle
+    assert len(emulator.requests("submit")) == 2
 
 
 async def test_refused_submit_is_rejected_and_raised(emulator: LiveEmulator, tmp_path: Path) -> None:
@@ -182,7 +210,7 @@ async def test_cancel_only_pending(make_emulator: Callable[..., LiveEmulator], t
     args = {"mode": "animate", "image": "https://x/a.png", "video": "https://x/v.mp4"}
     async with running(settings_for(live, tmp_path)) as service:
         first = await service.submit(dict(args))
-        second = await service.submit(dict(args))
+        second = await service.submit(dict(args), allow_duplicate=True)
         assert first.task is not None and second.task is not None
         await anyio.sleep(0.3)
         canceled = await service.cancel(second.task.handle)

@@ -195,6 +195,7 @@ class DurationSpec:
     special: Mapping[int, str] = field(default_factory=dict)  # e.g. {-1: "the model decides"}
     caution: tuple[int, ...] | None = None  # an older source's stricter set: accepted, with a note
     source: str = ""
+    label: str | None = None  # how to say it when the numbers alone mislead (VACE follows its input)
 
     @property
     def fixed(self) -> bool:
@@ -208,6 +209,8 @@ class DurationSpec:
         return self.min <= seconds <= self.max
 
     def describe(self) -> str:
+        if self.label:
+            return self.label
         if self.fixed:
             text = f"fixed {self.min} s"
         elif self.choices is not None:
@@ -1229,7 +1232,13 @@ MODELS: tuple[Model, ...] = (
         sizes=("1280*720", "720*1280", "960*960", "832*1088", "1088*832"),
         default_tier="720P",
         default_size="1280*720",
-        durations=DurationSpec(5, 5, 5, source="D-VACE: output ≤ 5 s (follows the input video)"),
+        durations=DurationSpec(
+            5,
+            5,
+            5,
+            source="D-VACE: output ≤ 5 s (follows the input video)",
+            label="at most 5 s (as long as the input video, cut at 5 s)",
+        ),
         prompt="required",
         prompt_max=800,
         negative_prompt_max=None,

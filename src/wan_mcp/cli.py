@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--limit", type=int, default=20)
     tasks.set_defaults(handler=run_tasks)
 
+    skill = commands.add_parser("skill", help="the wan-video Agent Skill")
+    skill_commands = skill.add_subparsers(title="skill commands", metavar="ACTION")
+    install = skill_commands.add_parser("install", help="copy the skill into a skills folder")
+    install.add_argument("--dest", help="the skills folder (default: ~/.claude/skills)")
+    install.set_defaults(handler=run_skill_install)
+    path = skill_commands.add_parser("path", help="print where the skill's files are")
+    path.set_defaults(handler=run_skill_path)
+
     emulator = commands.add_parser(
         "emulator",
         help="run a local DashScope emulator (no key, no network, no money)",
@@ -168,7 +176,9 @@ def run_plan(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     try:
         settings = load_settings(region=args.region)
-        plan = plan_request(arguments, region=settings.region, input_dir=settings.input_dir)
+        plan = plan_request(
+            arguments, region=settings.region, input_dir=settings.input_dir, allowed_dirs=settings.allowed_dirs
+        )
     except RequestInvalid as exc:
         emit(_refusal(exc))
         return EXIT_REFUSED
@@ -323,6 +333,23 @@ def run_emulator(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     run(config, args.host, args.port, ready)
+    return EXIT_OK
+
+
+def run_skill_install(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from wan_mcp.skill import install
+
+    target = install(Path(args.dest).expanduser() if args.dest else None)
+    sys.stdout.write(f"Installed the wan-video skill at {target}\n")
+    return EXIT_OK
+
+
+def run_skill_path(_: argparse.Namespace) -> int:
+    from wan_mcp.skill import skill_dir
+
+    sys.stdout.write(f"{skill_dir()}\n")
     return EXIT_OK
 
 

@@ -33,8 +33,19 @@ class Settings:
     http_token: SecretStr | None = None
     query_qps: float = 15.0
     poll_speed: float = 1.0  # > 1 only with the emulator run as many times faster (demo, tests)
+    allowed_dirs_override: tuple[Path, ...] | None = None  # WAN_MCP_ALLOWED_DIRS
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def allowed_dirs(self) -> tuple[Path, ...]:
+        """Folders local media may be read from: WAN_MCP_ALLOWED_DIRS, else home, the output and input folders."""
+        if self.allowed_dirs_override is not None:
+            return self.allowed_dirs_override
+        folders = [Path(self.extra.get("HOME") or Path.home()), self.output_dir]
+        if self.input_dir is not None:
+            folders.append(self.input_dir)
+        return tuple(folders)
 
     @property
     def journal_path(self) -> Path:
@@ -119,8 +130,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         raise ConfigError("WAN_MCP_POLL_SPEED must be positive", fix="leave it unset (1)")
     if not 0 < query_qps <= 20:
         raise ConfigError("WAN_MCP_QUERY_QPS must be in (0, 20]", fix="DashScope allows 20 task queries per second")
+    allowed = env.get("WAN_MCP_ALLOWED_DIRS", "").strip()
+    allowed_dirs = tuple(Path(p).expanduser() for p in allowed.split(os.pathsep) if p.strip()) if allowed else None
     return Settings(
         region=parse_region(region if region is not None else env.get("DASHSCOPE_REGION")),
+        allowed_dirs_override=allowed_dirs,
+        extra={"HOME": env["HOME"]} if env.get("HOME") else {},
         api_key=SecretStr(key) if key else None,
         base_url_override=base or None,
         workspace=(env.get("DASHSCOPE_WORKSPACE") or env.get("DASHSCOPE_WORKSPACE_ID") or "").strip() or None,

@@ -47,6 +47,7 @@ from wan_mcp.errors import (
     TransportError,
     api_error,
 )
+from wan_mcp.inputs import probe_file
 from wan_mcp.requests import HttpRequest
 
 log = logging.getLogger("wan_mcp.dashscope")
@@ -606,9 +607,12 @@ class DashScopeClient:
             raise DownloadFailed(f"got {written} bytes, expected {total}")
         with part.open("rb") as handle:
             head = handle.read(12)
-        if head[4:8] != b"ftyp":
+        info = probe_file(part) if head[4:8] == b"ftyp" else None
+        if info is None or info.seconds is None or not info.width:
             part.unlink(missing_ok=True)
-            raise DownloadFailed("the downloaded file is not an MP4 (no ftyp box)", retryable=False)
+            raise DownloadFailed(
+                "the downloaded file is not a complete MP4 (no ftyp box, or no movie header)", retryable=False
+            )
         os.replace(part, dest)
         return DownloadResult(dest, written, sha.hexdigest(), resumed)
 

@@ -153,8 +153,17 @@ _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def classify(value: str, *, input_dir: Path | None = None, windows: bool | None = None) -> MediaSource:
-    """Classify one media argument and, for local files and data URIs, read their headers."""
+def classify(
+    value: str,
+    *,
+    input_dir: Path | None = None,
+    windows: bool | None = None,
+    allowed: tuple[Path, ...] | None = None,
+) -> MediaSource:
+    """Classify one media argument and, for local files and data URIs, read their headers.
+
+    With `allowed`, a local file must resolve (symlinks included) inside one of those folders.
+    """
     text = value.strip()
     if not text:
         raise InputError("missing_argument", "the value is empty", "give a URL, a data: URI or a local file path")
@@ -175,9 +184,9 @@ def classify(value: str, *, input_dir: Path | None = None, windows: bool | None 
         return MediaSource(text, "data", info=_probe_data_uri(text))
     if lowered.startswith("file:"):
         path = Path(url2pathname(unquote(urlsplit(text).path)))
-        return _local(text, path, input_dir)
+        return _local(text, path, input_dir, allowed)
     if windows and _WINDOWS_DRIVE.match(text):
-        return _local(text, Path(text), input_dir)
+        return _local(text, Path(text), input_dir, allowed)
     scheme = _SCHEME.match(text)
     if scheme and len(scheme.group(1)) > 1:
         raise InputError(
@@ -185,10 +194,13 @@ def classify(value: str, *, input_dir: Path | None = None, windows: bool | None 
             f"{scheme.group(1)}:// sources are not supported",
             "give an https URL, an oss:// URL, a data: URI or a local file path",
         )
-    return _local(text, Path(text), input_dir)
+    return _local(text, Path(text), input_dir, allowed)
 
 
-def _local(raw: str, path: Path, input_dir: Path | None) -> MediaSource:
+SPECIAL_ROOTS = tuple(Path(p) for p in ("/proc", "/sys", "/dev", "/run"))
+
+
+def _local(raw: str, path: Path, input_dir: Path | None, allowed: tuple[Path, ...] | None = None) -> MediaSource:
     path = path.expanduser()
     if not path.is_absolute():
         path = (input_dir or Path.cwd()) / path
@@ -199,11 +211,20 @@ def _local(raw: str, path: Path, input_dir: Path | None) -> MediaSource:
             f"no file at {path}{where}",
             "give an absolute path to an existing file, or an https URL",
         )
-    if not path.is_file():
+    resolved = path.resolve()
+    if any(resolved.is_relative_to(root) for root in SPECIAL_ROOTS) or not resolved.is_file():
         raise InputError(
             "not_a_file", f"{path} is not a regular file", "give the path of an image, video or audio file"
         )
-    return MediaSource(raw, "local", path=path, info=probe_file(path))
+    if allowed is not None and not any(resolved.is_relative_to(root.resolve()) for root in allowed):
+        shown = ", ".join(str(root) for root in allowed)
+        raise InputError(
+            "outside_allowed_dirs",
+            f"{path} is outside the folders wan-mcp may read"
+            + (f" (it points to {resolved})" if resolved != path else ""),
+            f"copy the file into {shown}, or add its folder to WAN_MCP_ALLOWED_DIRS",
+        )
+    return MediaSource(raw, "local", path=resolved, info=probe_file(resolved))
 
 
 def _probe_data_uri(uri: str) -> MediaInfo:

@@ -71,6 +71,14 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT
 );
 CREATE INDEX IF NOT EXISTS events_handle ON events(handle);
+CREATE TABLE IF NOT EXISTS uploads (
+    sha256 TEXT NOT NULL,
+    model TEXT NOT NULL,
+    region TEXT NOT NULL,
+    oss_url TEXT NOT NULL,
+    uploaded_at REAL NOT NULL,
+    PRIMARY KEY (sha256, model, region)
+);
 """
 
 
@@ -230,6 +238,29 @@ class Journal:
             "INSERT INTO events (handle, at, state, status, detail) VALUES (?, ?, ?, ?, ?)",
             (handle, self.clock(), state, status, detail or None),
         )
+
+    def remember_upload(self, sha256: str, model: str, region: str, oss_url: str) -> None:
+        """Keep an uploaded file's oss:// URL (temporary files live 48 h and are bound to the model)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO uploads (sha256, model, region, oss_url, uploaded_at) VALUES (?, ?, ?, ?, ?)",
+                (sha256, model, region, oss_url, self.clock()),
+            )
+
+    def known_upload(self, sha256: str, model: str, region: str, *, younger_than: float) -> str | None:
+        """The oss:// URL of this file for this model, if uploaded less than `younger_than` seconds ago."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT oss_url FROM uploads WHERE sha256 = ? AND model = ? AND region = ? AND uploaded_at > ?",
+                (sha256, model, region, self.clock() - younger_than),
+            ).fetchone()
+        return str(row["oss_url"]) if row else None
+
+    def task_ids(self) -> set[str]:
+        """Every DashScope task id the journal knows."""
+        with self._lock:
+            rows = self._db.execute("SELECT task_id FROM tasks WHERE task_id IS NOT NULL").fetchall()
+        return {str(row["task_id"]) for row in rows}
 
     # -- reads
     def get(self, key: str, *, with_events: bool = False) -> TaskRecord | None:

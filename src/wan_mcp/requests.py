@@ -8,6 +8,7 @@ each of those costs the user money for a video they did not ask for.
 
 from __future__ import annotations
 
+import base64
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from wan_mcp.catalog import (
 from wan_mcp.errors import Problem, RequestInvalid
 from wan_mcp.inputs import InputError, MediaSource, classify
 
+INLINE_MAX_BYTES = 10 * 1000 * 1000  # local images sent as data: URIs where a region has no uploads
 MEDIA_ARGS = (
     "image",
     "first_frame",
@@ -118,18 +120,19 @@ class HttpRequest:
 
 @dataclass(frozen=True)
 class PendingUpload:
-    """A local file that must be uploaded to DashScope's temporary storage before the submit."""
+    """A local file (or a data: URI the API takes no inline) to upload to temporary storage before the submit."""
 
     argument: str
     pointer: tuple[str | int, ...]  # where its oss:// URL goes in the body, e.g. ("input", "img_url")
-    path: Path
+    path: Path | None
     size_bytes: int | None
+    data_uri: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "argument": self.argument,
             "body_field": ".".join(str(p) for p in self.pointer),
-            "path": str(self.path),
+            "path": str(self.path) if self.path else "(data: URI)",
             "size_bytes": self.size_bytes,
         }
 
@@ -215,10 +218,14 @@ def plan_request(
     *,
     region: RegionId = catalog.DEFAULT_REGION,
     input_dir: Path | None = None,
+    allowed_dirs: tuple[Path, ...] | None = None,
 ) -> Plan:
-    """Validate a request for a region and build the exact DashScope request; raise RequestInvalid if doomed."""
+    """Validate a request for a region and build the exact DashScope request; raise RequestInvalid if doomed.
+
+    `allowed_dirs` limits which local files may be read (None: any).
+    """
     request = args if isinstance(args, VideoRequest) else parse_arguments(args)
-    return _Planner(request, region, input_dir).plan()
+    return _Planner(request, region, input_dir, allowed_dirs).plan()
 
 
 def parse_arguments(args: Mapping[str, Any]) -> VideoRequest:
@@ -292,7 +299,10 @@ _SCALES = ("top_scale", "bottom_scale", "left_scale", "right_scale")
 class _Planner:
     """Holds one request while it is checked and built; collects every problem before raising."""
 
-    def __init__(self, request: VideoRequest, region: RegionId, input_dir: Path | None) -> None:
+    def __init__(
+        self, request: VideoRequest, region: RegionId, input_dir: Path | None, allowed_dirs: tuple[Path, ...] | None
+    ) -> None:
+        self.allowed_dirs = allowed_dirs
         self.req = request
         self.given = request.given()
         self.region = region
@@ -303,6 +313,9 @@ class _Planner:
         self.sources: dict[str, MediaSource] = {}
         self.reference_sources: list[MediaSource] = []
         self.pointers: dict[str, tuple[str | int, ...]] = {}  # argument (e.g. "references[1]") → body field
+        self.data_uri_ok: dict[str, bool] = {}  # argument → the API takes it inline as base64
+        self.to_upload: set[str] = set()  # arguments uploaded to temporary storage before the submit
+        self.to_inline: set[str] = set()  # local files sent inline as data: URIs (regions without uploads)
         self.effective: dict[str, Any] = {}
         self.accepted: frozenset[str] = frozenset()
 
@@ -330,18 +343,23 @@ class _Planner:
         self.prompt_extend = self.resolve_prompt_extend()
         self.check_seed()
         self.check_mode_rules()
+        self.decide_transport()
         self.fail_now()
         body = self.build_body()
         uploads = tuple(
             PendingUpload(
-                name.split("[")[0], self.pointers[name], source.path, source.info.size_bytes if source.info else None
+                name.split("[")[0],
+                self.pointers[name],
+                self.sources[name].path,
+                self.sources[name].info.size_bytes if self.sources[name].info else None,  # type: ignore[union-attr]
+                data_uri=self.sources[name].raw if self.sources[name].kind == "data" else None,
             )
-            for name, source in self.sources.items()
-            if source.kind == "local" and source.path is not None
+            for name in self.sources
+            if name in self.to_upload
         )
         estimate = self.estimate()
         headers = {"Content-Type": "application/json", "X-DashScope-Async": "enable"}
-        if any(s.kind in ("oss", "local") for s in self.sources.values()):
+        if uploads or any(s.kind == "oss" for s in self.sources.values()):
             headers["X-DashScope-OssResourceResolve"] = "enable"
         path = catalog.API_PREFIX + catalog.ENDPOINT_PATHS[model.endpoint]
         notes = self.guardrail_notes(estimate, len(uploads))
@@ -710,7 +728,7 @@ class _Planner:
 
     def source(self, name: str, value: str) -> MediaSource | None:
         try:
-            source = classify(value, input_dir=self.input_dir)
+            source = classify(value, input_dir=self.input_dir, allowed=self.allowed_dirs)
         except InputError as exc:
             self.problem(name, exc.code, f"{name}: {exc.message}", exc.fix)
             return None
@@ -718,14 +736,7 @@ class _Planner:
 
     def check_limits(self, name: str, source: MediaSource, limits: MediaLimits) -> None:
         model = self.model
-        if source.kind == "data" and not limits.data_uri:
-            self.problem(
-                name,
-                "not_supported",
-                f"{model.id} does not take base64 data: URIs for {name.split('[', maxsplit=1)[0]}",
-                "give an https URL, or save the data to a file and pass its path (it is uploaded for you)",
-            )
-            return
+        self.data_uri_ok[name] = limits.data_uri and model.protocol == "legacy"
         if source.kind in ("url", "oss") and limits.ascii_url and not source.raw.isascii():
             self.problem(
                 name,
@@ -1435,6 +1446,30 @@ class _Planner:
             params["audio_setting"] = given["audio_setting"]
         return inp, params
 
+    def decide_transport(self) -> None:
+        """How each local file and data: URI reaches DashScope: inline, or uploaded to temporary storage first."""
+        region = REGIONS[self.region]
+        for name, source in self.sources.items():
+            inline_ok = self.data_uri_ok.get(name, False)
+            if source.kind == "data" and inline_ok:
+                continue
+            if source.kind not in ("data", "local"):
+                continue
+            if region.uploads:
+                self.to_upload.add(name)
+                continue
+            size = source.info.size_bytes if source.info else None
+            if source.kind == "local" and inline_ok and size is not None and size <= INLINE_MAX_BYTES:
+                self.to_inline.add(name)
+                continue
+            self.problem(
+                name,
+                "no_upload_in_region",
+                f"{region.title} offers no temporary storage for files, and {self.model.id} takes no inline "
+                f"{'data: URI' if source.kind == 'data' else 'file'} for {name.split('[', maxsplit=1)[0]}",
+                "give a public https URL to the file (or use a Beijing key and DASHSCOPE_REGION=beijing)",
+            )
+
     def seconds_of(self, name: str) -> float | None:
         """The duration of a local or data: media argument, when its headers tell."""
         source = self.sources.get(name)
@@ -1444,6 +1479,10 @@ class _Planner:
         """The string sent for a media argument: as given, or a file:// URI for a local file (to be uploaded)."""
         source = self.sources.get(name)
         if source is not None and source.kind == "local" and source.path is not None:
+            if name in self.to_inline:
+                fmt = source.info.format if source.info else "png"
+                encoded = base64.b64encode(source.path.read_bytes()).decode()
+                return f"data:image/{fmt};base64,{encoded}"
             return source.path.as_uri()
         base, _, rest = name.partition("[")
         value = self.given[base]

@@ -24,7 +24,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, Field
 
-from wan_mcp import __version__, catalog
+from wan_mcp import __version__, catalog, skill
 from wan_mcp.catalog import MODES
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
@@ -247,10 +247,15 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
     async def submit_video(ctx: Context[Any], **arguments: Any) -> SubmitView:
         dry_run = bool(arguments.pop("dry_run", False))
         wait_seconds = int(arguments.pop("wait_seconds", 0) or 0)
+        allow_duplicate = bool(arguments.pop("allow_duplicate", False))
         given = {k: v for k, v in arguments.items() if v is not None}
         try:
             return await service_of(ctx).submit(
-                given, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx)
+                given,
+                dry_run=dry_run,
+                wait_seconds=wait_seconds,
+                progress=progress_of(ctx),
+                allow_duplicate=allow_duplicate,
             )
         except WanMcpError as exc:
             raise tool_error(exc) from None
@@ -343,7 +348,65 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         data["notes"] = record.notes
         return json.dumps(data, ensure_ascii=False, indent=1)
 
+    @mcp.resource("wan://skill", name="skill", title="The wan-video skill", mime_type="text/markdown")
+    def skill_resource() -> str:
+        """How to choose a mode, write prompts, and get past the API's limits (the wan-video Agent Skill)."""
+        return (skill.skill_dir() / "SKILL.md").read_text(encoding="utf-8")
+
+    @mcp.resource(
+        "wan://skill/{reference}",
+        name="skill-reference",
+        title="A wan-video skill reference",
+        mime_type="text/markdown",
+    )
+    def skill_reference(reference: str) -> str:
+        """One reference of the wan-video skill (models, recipes, prompting, vace, errors…)."""
+        found = skill.references().get(reference.removesuffix(".md"))
+        if found is None:
+            raise ResourceNotFoundError(f"no skill reference {reference!r}; there are {', '.join(skill.references())}")
+        return found.read_text(encoding="utf-8")
+
+    @mcp.prompt(title="Choose a Wan mode")
+    def choose_mode(goal: str) -> str:
+        """Pick the mode, model and arguments for what the user wants, then plan it with a dry run."""
+        return (
+            f"The user wants: {goal}\n\n"
+            "Choose the Wan mode and model for this with the table below (list_modes has every model). Ask for any "
+            "image, video or audio the mode needs (a URL or a local file path: chat attachments do not reach this "
+            "server). Then call submit_video with dry_run=true, tell the user the cost and the expected wait, and "
+            "submit only once they agree.\n\n" + _section(skill.skill_dir() / "SKILL.md", "decisions")
+        )
+
+    @mcp.prompt(title="Plan a long video")
+    def plan_long_video(description: str, total_seconds: int = 30) -> str:
+        """Plan a video longer than one clip: shots, the chain of segments, total cost and wait, then assembly."""
+        recipes = skill.references().get("recipes")
+        text = recipes.read_text(encoding="utf-8") if recipes else ""
+        return (
+            f"Plan a video of about {total_seconds} s: {description}\n\n"
+            "Split it into shots, choose per shot the mode and duration, add up the billed seconds and the cost "
+            "(submit_video with dry_run=true for each shot), tell the user the total and the wait, then generate "
+            "shot after shot, polling each with poll_task. Never resubmit a shot whose call timed out: poll it.\n\n"
+            + text
+        )
+
+    @mcp.prompt(title="Write a video prompt")
+    def write_video_prompt(idea: str, mode: str = "t2v") -> str:
+        """Turn an idea into a Wan prompt (subject, scene, motion, camera, lighting, style) within the limits."""
+        prompting = skill.references().get("prompting")
+        text = prompting.read_text(encoding="utf-8") if prompting else ""
+        return f"Write a {mode} prompt for: {idea}\n\nKeep within the model's prompt limit (list_modes).\n\n{text}"
+
     return mcp
+
+
+def _section(path: Path, name: str) -> str:
+    """A generated section of a skill file (the catalog table), or the whole file when it has none."""
+    text = path.read_text(encoding="utf-8")
+    start, end = f"<!-- BEGIN generated: {name} -->", f"<!-- END generated: {name} -->"
+    if start in text and end in text:
+        return text.split(start, 1)[1].split(end, 1)[0].strip()
+    return text
 
 
 def task_result(view: TaskView) -> CallToolResult:
@@ -378,6 +441,20 @@ def submit_signature() -> inspect.Signature:
             inspect.Parameter.KEYWORD_ONLY,
             default=False,
             annotation=Annotated[bool, Field(description="validate and price only; nothing is sent or paid")],
+        )
+    )
+    parameters.append(
+        inspect.Parameter(
+            "allow_duplicate",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=False,
+            annotation=Annotated[
+                bool,
+                Field(
+                    description="submit even if an identical job is pending, running or done within the last hour "
+                    "(by default that job is returned instead of paying twice)"
+                ),
+            ],
         )
     )
     parameters.append(

@@ -7,6 +7,7 @@ a tool call that gives up cancels only its wait, never the job or its download.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -14,6 +15,7 @@ import math
 import os
 import re
 import secrets
+import tempfile
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable
@@ -44,7 +46,7 @@ from wan_mcp.errors import (
 )
 from wan_mcp.journal import ACTIVE_STATES, Journal, TaskRecord, new_handle
 from wan_mcp.polling import PollClock, PollState, poll_until_done, schedule_for
-from wan_mcp.requests import Plan, plan_request, wait_text
+from wan_mcp.requests import PendingUpload, Plan, plan_request, wait_text
 from wan_mcp.views import (
     CancelView,
     ErrorView,
@@ -62,6 +64,13 @@ log = logging.getLogger("wan_mcp.service")
 ProgressFn = Callable[[float, float | None, str], Awaitable[None]]
 DAY = float(catalog.RESULT_TTL_SECONDS)
 HEARTBEAT_SECONDS = 4.0
+DUPLICATE_WINDOW_SECONDS = 3600.0
+DUPLICATE_STATES = frozenset({"submitting", "submitted", "unconfirmed", "downloading", "delivered"})
+UPLOAD_MARGIN_SECONDS = 3600.0  # re-upload an hour before the 48 h temporary file would expire
+RECONCILE_BEFORE_SECONDS = 60.0  # a listed task may carry a creation time this much before our send…
+RECONCILE_AFTER_SECONDS = 600.0  # …or this much after it (clock skew, slow gateways)
+RECONCILE_GRACE_SECONDS = 120.0  # an empty list proves nothing was created only after this long
+RECONCILE_EVERY_SECONDS = 15.0
 MAX_WAIT_SECONDS = 50
 GUARDRAILS = [
     "Every generation is billed per second of output video; failed tasks are not billed.",
@@ -142,8 +151,12 @@ class WanService:
         """Pick up every job younger than 24 h that has not ended (after a restart or crash)."""
         for record in self.journal.list(states=tuple(ACTIVE_STATES), since=self.clock() - DAY - 3600, limit=1000):
             if record.state == "submitting":
-                # The process died while sending: whether a task was created is unknown. Never resend.
+                # The process died before or while sending: whether a task exists is unknown. Never resend.
                 self.journal.update(record.handle, state="unconfirmed", detail="found in 'submitting' after a restart")
+            elif record.state == "downloading" and not _owner_alive(record.claim_owner):
+                self.journal.update(
+                    record.handle, state="submitted", claim_owner=None, detail="download resumed: its owner is gone"
+                )
             self.track(record.handle)
 
     def verify_deliveries(self) -> None:
@@ -171,8 +184,15 @@ class WanService:
             record = self.journal.get(handle)
             if record is None or record.final:
                 return
-            if record.state == "unconfirmed" or record.task_id is None:
-                return  # reconciled through the task list elsewhere; never polled by a guessed id
+            while record.state == "unconfirmed":
+                try:
+                    record = await self.reconcile(handle)
+                except TransportError as exc:
+                    log.info("reconciling %s: %s; retrying", handle, exc.message)
+                if record.state == "unconfirmed":
+                    await self.poll_clock.sleep(RECONCILE_EVERY_SECONDS)
+            if record.final or record.task_id is None:
+                return
             if record.status == "SUCCEEDED":
                 await self.deliver_soon(handle, math.inf)
                 return
@@ -208,7 +228,12 @@ class WanService:
         return modes_view(_region(region) if region else self.settings.region, mode)
 
     def plan(self, arguments: dict[str, Any]) -> Plan:
-        return plan_request(arguments, region=self.settings.region, input_dir=self.settings.input_dir)
+        return plan_request(
+            arguments,
+            region=self.settings.region,
+            input_dir=self.settings.input_dir,
+            allowed_dirs=self.settings.allowed_dirs,
+        )
 
     # -- submit
     async def submit(
@@ -218,11 +243,15 @@ class WanService:
         dry_run: bool = False,
         wait_seconds: int = 0,
         progress: ProgressFn | None = None,
+        allow_duplicate: bool = False,
     ) -> SubmitView:
-        """Validate, record, send, and optionally wait (with progress)."""
+        """Validate, refuse duplicates, record, upload, send, and optionally wait (with progress)."""
         plan = self.plan(arguments)
         estimate = estimate_view(plan)
+        fingerprint = request_hash(plan, [_content_hash(u) for u in plan.uploads])
+        duplicate = None if allow_duplicate else self.duplicate_of(fingerprint)
         if dry_run:
+            note = f" An identical job exists ({duplicate.task_id or duplicate.handle})." if duplicate else ""
             return SubmitView(
                 dry_run=True,
                 mode=plan.mode,
@@ -230,13 +259,25 @@ class WanService:
                 request=plan.request.to_dict(),
                 estimate=estimate,
                 notes=list(plan.notes),
-                message=f"Dry run: nothing was sent. {_cost_sentence(estimate)} It would take {estimate.wait_text}.",
+                message=(
+                    f"Dry run: nothing was sent. {_cost_sentence(estimate)} It would take {estimate.wait_text}.{note}"
+                ),
+            )
+        if duplicate is not None:
+            view = self.view(duplicate)
+            return SubmitView(
+                dry_run=False,
+                mode=plan.mode,
+                model=plan.model,
+                request=duplicate.request,
+                estimate=estimate,
+                notes=[*plan.notes, "Duplicate: an identical request was submitted within the last hour."],
+                task=view,
+                message=f"Not submitted again: an identical job ({duplicate.task_id or duplicate.handle}) is already "
+                f"{view.status or view.state}, so this would pay twice. {view.message} "
+                "To make a second one on purpose, pass allow_duplicate: true.",
             )
         client = self.client
-        body = json.loads(json.dumps(plan.request.body))
-        for upload in plan.uploads:
-            url = await client.upload(upload.path, model=plan.model_name, content_type=_mime(upload.path))
-            _set(body, upload.pointer, url)
         record = TaskRecord(
             handle=new_handle(),
             state="submitting",
@@ -246,19 +287,33 @@ class WanService:
             region=plan.region,
             function=plan.function,
             prompt=arguments.get("prompt"),
-            request_json=json.dumps({**plan.request.to_dict(), "body": body}, ensure_ascii=False),
-            request_hash=request_hash(plan),
+            request_json=json.dumps(plan.request.to_dict(), ensure_ascii=False),
+            request_hash=fingerprint,
             estimate_json=estimate.model_dump_json(),
             notes_json=json.dumps(list(plan.notes), ensure_ascii=False),
             created_at=self.clock(),
             updated_at=self.clock(),
         )
         self.journal.create(record, detail="recorded before sending")
+        try:
+            body = await self.upload_inputs(plan)
+        except WanMcpError as exc:
+            self.journal.update(
+                record.handle, state="rejected", finished_at=self.clock(), error_json=_error_json(exc), detail="upload"
+            )
+            raise
         sent = type(plan.request)(plan.request.method, plan.request.path, plan.request.headers, body)
+        self.journal.update(
+            record.handle,
+            request_json=json.dumps(sent.to_dict(), ensure_ascii=False),
+            submitted_at=self.clock(),
+            detail="sending",
+        )
         try:
             created = await client.submit(sent, model=plan.model)
         except SubmitOutcomeUnknown as exc:
             self.journal.update(record.handle, state="unconfirmed", error_json=_error_json(exc), detail=exc.message)
+            self.track(record.handle)
         except (ApiError, TransportError) as exc:
             self.journal.update(
                 record.handle,
@@ -275,7 +330,6 @@ class WanService:
                 request_id=created.request_id,
                 state="submitted",
                 status=created.status,
-                submitted_at=self.clock(),
                 detail="accepted",
             )
             self.track(record.handle)
@@ -291,6 +345,93 @@ class WanService:
             message=task.message,
         )
 
+    def duplicate_of(self, fingerprint: str) -> TaskRecord | None:
+        """An identical job that is pending, running, or succeeded within the last hour."""
+        for record in self.journal.list(request_hash=fingerprint, since=self.clock() - DUPLICATE_WINDOW_SECONDS):
+            if record.state in DUPLICATE_STATES:
+                return record
+        return None
+
+    async def upload_inputs(self, plan: Plan) -> dict[str, Any]:
+        """The body with every local file (and data: URI the API takes no inline) replaced by its oss:// URL."""
+        body: dict[str, Any] = json.loads(json.dumps(plan.request.body))
+        for upload in plan.uploads:
+            digest = _content_hash(upload)
+            url = self.journal.known_upload(
+                digest, plan.model_name, plan.region, younger_than=catalog.UPLOAD_TTL_SECONDS - UPLOAD_MARGIN_SECONDS
+            )
+            if url is None:
+                url = await self._upload_one(upload, plan.model_name)
+                self.journal.remember_upload(digest, plan.model_name, plan.region, url)
+            _set(body, upload.pointer, url)
+        return body
+
+    async def _upload_one(self, upload: PendingUpload, model_name: str) -> str:
+        if upload.path is not None:
+            return await self.client.upload(upload.path, model=model_name, content_type=_mime(upload.path))
+        assert upload.data_uri is not None
+        header, _, payload = upload.data_uri.partition(",")
+        mime = header[5:].split(";")[0] or "application/octet-stream"
+        suffix = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/bmp": ".bmp"}.get(mime, "")
+        with tempfile.TemporaryDirectory(prefix="wan-mcp-") as folder:
+            path = Path(folder) / f"{upload.argument}{suffix}"
+            path.write_bytes(base64.b64decode(payload))
+            return await self.client.upload(path, model=model_name, content_type=mime)
+
+    # -- reconciliation
+    async def reconcile(self, handle: str) -> TaskRecord:
+        """Find the task an unconfirmed submit created in DashScope's task list, or prove that it created none."""
+        record = self.journal.get(handle)
+        assert record is not None
+        if record.state != "unconfirmed":
+            return record
+        sent = record.submitted_at or record.created_at
+        now = self.clock()
+        # The list's time strings are read as Beijing time; a 9 h margin covers UTC too. Matching is on gmt_create
+        # (epoch ms, unambiguous) and the model.
+        start = datetime.fromtimestamp(sent - 9 * 3600 - 60, timezone.utc)
+        end = datetime.fromtimestamp(now + 9 * 3600, timezone.utc)
+        known = self.journal.task_ids()
+        best: tuple[float, str, str] | None = None
+        async for listed in self.client.iter_tasks(start=start, end=end, model=record.model_name):
+            if listed.task_id in known or listed.created_ms is None:
+                continue
+            offset = listed.created_ms / 1000 - sent
+            if -RECONCILE_BEFORE_SECONDS <= offset <= RECONCILE_AFTER_SECONDS and (
+                best is None or abs(offset) < best[0]
+            ):
+                best = (abs(offset), listed.task_id, listed.status)
+        if best is not None:
+            _, task_id, status = best
+            status = status if status in ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED") else "PENDING"
+            record = self.journal.update(
+                handle,
+                task_id=task_id,
+                state="submitted",
+                status="PENDING" if status == "SUCCEEDED" else status,
+                error_json=None,
+                detail="reconciled through DashScope's task list",
+            )
+            if status != "PENDING":
+                record = await self.refresh(handle)
+            return record
+        if now - sent >= RECONCILE_GRACE_SECONDS / self.settings.poll_speed:
+            error = {
+                "code": "NotCreated",
+                "message": "DashScope's task list shows no task from this submit: nothing was created or billed",
+                "retryable": True,
+                "charged": False,
+                "fix": "it is safe to submit the request again",
+            }
+            return self.journal.update(
+                handle,
+                state="rejected",
+                finished_at=now,
+                error_json=json.dumps(error),
+                detail="the task list proves no task was created",
+            )
+        return record
+
     # -- poll and wait
     async def poll(
         self,
@@ -303,6 +444,11 @@ class WanService:
         """The job's state now (asking DashScope when it is not final), or after waiting up to wait_seconds."""
         record = self.find(key)
         wait_seconds = max(0, min(MAX_WAIT_SECONDS, wait_seconds))
+        if record.state == "unconfirmed":
+            try:
+                record = await self.reconcile(record.handle)
+            except TransportError as exc:
+                log.info("reconciling %s: %s", record.handle, exc.message)
         if refresh_first and not record.final and record.task_id is not None:
             record = await self.refresh(record.handle)
             if record.status == "SUCCEEDED" and record.state != "delivered":
@@ -704,14 +850,20 @@ def estimate_view(plan: Plan) -> EstimateView:
     )
 
 
-def request_hash(plan: Plan) -> str:
-    """What makes two requests the same job: region, model, endpoint and body (local files by path)."""
+def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
+    """What makes two requests the same job: region, model, endpoint, body, and the content of local files."""
     canonical = json.dumps(
-        {"region": plan.region, "path": plan.request.path, "body": plan.request.body},
+        {"region": plan.region, "path": plan.request.path, "body": plan.request.body, "files": file_hashes or []},
         sort_keys=True,
         ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _content_hash(upload: PendingUpload) -> str:
+    if upload.path is not None:
+        return _sha256(upload.path)
+    return hashlib.sha256((upload.data_uri or "").encode()).hexdigest()
 
 
 def url_expiry(url: str | None, now: float) -> float:
@@ -728,6 +880,19 @@ def slug(text: str, limit: int = 40) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-zA-Z0-9]+", "-", ascii_text.lower()).strip("-")
     return words[:limit].rstrip("-") or "video"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    """Whether the process that claimed a download (`{pid}-{random}`, this machine) still runs."""
+    if not owner:
+        return False
+    try:
+        os.kill(int(owner.split("-")[0]), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _sha256(path: Path) -> str:

@@ -15,6 +15,7 @@ Faults (POST /__emulator__/faults, all optional, consumed in order):
      "drop_submits": 1,                      # create the task, then close the connection without answering
      "drop_before_submit": 1,                # close the connection without creating anything
      "stall_submits": [{"count": 1, "seconds": 30}],   # create the task, answer only after a delay
+     "stall_uploads": [{"count": 1, "seconds": 30}],   # hold a file upload before answering
      "downloads": [{"count": 1, "bytes_per_second": 200000, "truncate_after": 1000000, "expired": false}],
      "processing_seconds": 120,              # fixed processing time of new tasks (before --speed)
      "keyframe_seconds": 0.5,                # denser keyframes in new results (bigger files)
@@ -125,6 +126,7 @@ class Faults:
     processing_seconds: float | None = None
     detect_fail: int = 0
     keyframe_seconds: float | None = None
+    stall_uploads: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SlidingWindow:
@@ -215,6 +217,11 @@ class Emulator:
             return self.admin(request, path)
         if path == "/oss" and method == "POST":
             entry["route"] = "upload"
+            for stall in self.faults.stall_uploads:
+                if stall.get("count", 1) > 0:
+                    stall["count"] = stall.get("count", 1) - 1
+                    await anyio.sleep(float(stall.get("seconds", 30)))
+                    break
             return self.injected("upload") or self.receive_upload(request)
         if path.startswith("/results/") and method in ("GET", "HEAD"):
             entry["route"] = "download"
