@@ -252,3 +252,62 @@ async def test_list_filters(emulator: LiveEmulator, tmp_path: Path) -> None:
         assert service.list(status="FAILED").count == 0
         resource = json.loads(service.view(service.journal.get(view.task.handle)).model_dump_json())  # type: ignore[arg-type]
         assert resource["state"] == "delivered"
+
+
+async def test_local_files_of_each_kind_are_uploaded_and_used(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """Local images, videos, audio and a data: URI the API takes no inline are uploaded, sent as oss://, and used."""
+    import base64
+
+    import mediafiles
+
+    image = mediafiles.write(tmp_path / "cat.png", mediafiles.png(720, 960))
+    clip = mediafiles.write(tmp_path / "dance.mp4", mediafiles.mp4(4, 640, 360))
+    song = mediafiles.write(tmp_path / "song.wav", mediafiles.wav(6))
+    data_uri = "data:image/png;base64," + base64.b64encode(mediafiles.png(640, 640)).decode()
+    requests = [
+        {"mode": "i2v", "image": str(image), "resolution": "720P"},
+        {"mode": "r2v", "prompt": "character1 dances", "references": [str(clip), data_uri], "resolution": "720P"},
+        {"mode": "t2v", "prompt": "a guitarist on a beach", "audio": str(song), "resolution": "720P"},
+    ]
+    async with running(settings_for(emulator, tmp_path)) as service:
+        for args in requests:
+            view = await service.submit(dict(args), wait_seconds=20)
+            assert view.task is not None and view.task.state == "delivered", view.task
+            body = json.dumps(view.request["body"])
+            assert "oss://dashscope-instant/" in body and "file://" not in body and "data:" not in body
+            assert view.request["headers"]["X-DashScope-OssResourceResolve"] == "enable"
+    assert len(emulator.requests("upload")) == 4 and len(emulator.requests("submit")) == 3
+
+
+async def test_uploads_are_reused_for_48_hours(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """The same file for the same model is uploaded once; after its 48 h life it is uploaded again."""
+    import mediafiles
+    from wan_mcp.journal import Journal
+
+    image = mediafiles.write(tmp_path / "cat.png", mediafiles.png(720, 960))
+    args = {"mode": "i2v", "image": str(image), "resolution": "720P"}
+    now = [1_000_000.0]
+    settings = settings_for(emulator, tmp_path)
+    service = WanService(settings, journal=Journal(settings.journal_path, clock=lambda: now[0]))
+    await service.submit(dict(args))
+    await service.submit(dict(args), allow_duplicate=True)
+    assert len(emulator.requests("upload")) == 1
+    now[0] += 48 * 3600
+    await service.submit(dict(args), allow_duplicate=True)
+    assert len(emulator.requests("upload")) == 2
+    await service.aclose()
+
+
+async def test_bad_files_are_refused_before_any_request(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """An oversize or wrong-format file is refused with a fix, and DashScope sees no request at all."""
+    import mediafiles
+
+    big = mediafiles.write(tmp_path / "big.png", mediafiles.png(640, 480), size=25_000_000)
+    fake = mediafiles.write(tmp_path / "fake.png", mediafiles.wav(4))
+    async with running(settings_for(emulator, tmp_path)) as service:
+        for path, code in ((big, "file_too_large"), (fake, "invalid_format")):
+            with pytest.raises(RequestInvalid) as info:
+                await service.submit({"mode": "i2v", "image": str(path)})
+            assert info.value.code == code and info.value.fix
+        assert service.journal.list() == []
+    assert [e for e in emulator.requests() if e.get("route") != "admin"] == []
