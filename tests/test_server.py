@@ -167,3 +167,26 @@ async def test_over_stdio_subprocess(emulator: LiveEmulator, tmp_path: Path) -> 
     assert CANARY_KEY not in everything
     journal = (tmp_path / "data" / "journal.sqlite3").read_bytes()
     assert CANARY_KEY.encode() not in journal
+
+
+async def test_mcp_roots_extend_the_allowed_folders(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """A file outside WAN_MCP_ALLOWED_DIRS is refused, unless it lies in a root the client shares."""
+    from mcp.types import ListRootsResult, Root
+
+    import mediafiles
+
+    inside, shared = tmp_path / "inside", tmp_path / "shared"
+    inside.mkdir()
+    shared.mkdir()
+    image = mediafiles.write(shared / "cat.png", mediafiles.png(640, 480))
+    env = {**env_for(emulator, tmp_path), "WAN_MCP_ALLOWED_DIRS": str(inside)}
+    args = {"mode": "i2v", "image": str(image), "dry_run": True}
+
+    async def roots(_: Any) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=shared.as_uri(), name="shared")])  # type: ignore[arg-type]
+
+    async with Client(build_server(load_settings(env)), mode="legacy") as plain:
+        refused = await plain.call_tool("submit_video", args)
+        assert refused.is_error and "outside_allowed_dirs" in refused.content[0].text
+    async with Client(build_server(load_settings(env)), mode="legacy", list_roots_callback=roots) as with_roots:
+        assert not (await with_roots.call_tool("submit_video", args)).is_error

@@ -10,10 +10,13 @@ import hmac
 import inspect
 import json
 import logging
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 import anyio
 from mcp.server import MCPServer
@@ -21,6 +24,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, Field
 
@@ -256,6 +260,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
                 wait_seconds=wait_seconds,
                 progress=progress_of(ctx),
                 allow_duplicate=allow_duplicate,
+                extra_allowed=await client_roots(ctx),
             )
         except WanMcpError as exc:
             raise tool_error(exc) from None
@@ -407,6 +412,26 @@ def _section(path: Path, name: str) -> str:
     if start in text and end in text:
         return text.split(start, 1)[1].split(end, 1)[0].strip()
     return text
+
+
+async def client_roots(ctx: Context[Any]) -> tuple[Path, ...]:
+    """The folders the client shares as MCP roots (file:// only), when it offers roots; else none."""
+    capabilities = ctx.client_capabilities
+    if capabilities is None or capabilities.roots is None:
+        return ()
+    try:
+        with anyio.fail_after(5), warnings.catch_warnings():
+            # Deprecated in 2026-07-28 (no back channel there), still what handshake-era clients use for roots.
+            warnings.simplefilter("ignore", MCPDeprecationWarning)
+            result = await ctx.session.list_roots()
+    except Exception:  # roots are optional: never fail a submit on them
+        return ()
+    folders = []
+    for root in result.roots:
+        uri = str(root.uri)
+        if uri.startswith("file:"):
+            folders.append(Path(url2pathname(unquote(urlsplit(uri).path))))
+    return tuple(folders)
 
 
 def task_result(view: TaskView) -> CallToolResult:

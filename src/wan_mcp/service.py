@@ -227,12 +227,13 @@ class WanService:
         """The catalog for a region (default: the configured one), optionally one mode only."""
         return modes_view(_region(region) if region else self.settings.region, mode)
 
-    def plan(self, arguments: dict[str, Any]) -> Plan:
+    def plan(self, arguments: dict[str, Any], extra_allowed: tuple[Path, ...] = ()) -> Plan:
+        """Validate a request; local files may come from the allowed folders and `extra_allowed` (MCP roots)."""
         return plan_request(
             arguments,
             region=self.settings.region,
             input_dir=self.settings.input_dir,
-            allowed_dirs=self.settings.allowed_dirs,
+            allowed_dirs=(*self.settings.allowed_dirs, *extra_allowed),
         )
 
     # -- submit
@@ -244,9 +245,10 @@ class WanService:
         wait_seconds: int = 0,
         progress: ProgressFn | None = None,
         allow_duplicate: bool = False,
+        extra_allowed: tuple[Path, ...] = (),
     ) -> SubmitView:
         """Validate, refuse duplicates, record, upload, send, and optionally wait (with progress)."""
-        plan = self.plan(arguments)
+        plan = self.plan(arguments, extra_allowed)
         estimate = estimate_view(plan)
         fingerprint = request_hash(plan, [_content_hash(u) for u in plan.uploads])
         duplicate = None if allow_duplicate else self.duplicate_of(fingerprint)
