@@ -20,7 +20,17 @@ from wan_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {"list_modes", "submit_video", "poll_task", "list_tasks", "cancel_task"}
+TOOLS = {
+    "list_modes",
+    "submit_video",
+    "poll_task",
+    "list_tasks",
+    "cancel_task",
+    "extract_frame",
+    "merge_media",
+    "make_long_video",
+    "extend_video",
+}
 T2V = {"mode": "t2v", "prompt": "A red fox in the snow", "resolution": "720P", "duration": 3}
 
 

@@ -20,7 +20,17 @@ from wan_mcp.views import TaskView
 
 FILES = skill.skill_files()
 TEXT = {path.name: path.read_text(encoding="utf-8") for path in FILES}
-TOOLS = {"list_modes", "submit_video", "poll_task", "list_tasks", "cancel_task"}
+TOOLS = {
+    "list_modes",
+    "submit_video",
+    "poll_task",
+    "list_tasks",
+    "cancel_task",
+    "extract_frame",
+    "merge_media",
+    "make_long_video",
+    "extend_video",
+}
 STATES = {
     "submitting",
     "submitted",
@@ -37,8 +47,19 @@ STATUSES = {"PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"}
 OWN_CODES = {"NotCreated", "ResultExpired", "TaskUnknown"}
 
 
+def tool_arguments() -> set[str]:
+    """Every argument of every tool, from the server's own input schemas."""
+    import anyio
+
+    server = build_server(load_settings({}))
+    tools = anyio.run(server.list_tools)
+    return {name for tool in tools for name in tool.input_schema.get("properties", {})} | {
+        name for tool in tools for name in tool.input_schema.get("$defs", {}).get("Shot", {}).get("properties", {})
+    }
+
+
 def known_names() -> set[str]:
-    names = set(TOOLS) | set(VideoRequest.model_fields) | {"dry_run", "wait_seconds", "allow_duplicate"}
+    names = set(TOOLS) | set(VideoRequest.model_fields) | tool_arguments()
     names |= set(catalog.MODES) | set(catalog.VACE_FUNCTIONS) | set(TaskView.model_fields)
     names |= STATES | {"single", "multi", "std", "pro", "auto", "origin", "obj", "bg", "true", "false"}
     for spec in catalog.VACE_FUNCTIONS.values():

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
 from wan_mcp import __version__
@@ -85,6 +86,37 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("--status", help="a DashScope status or journal state to filter on")
     tasks.add_argument("--limit", type=int, default=20)
     tasks.set_defaults(handler=run_tasks)
+
+    frame = commands.add_parser("extract-frame", help="save a frame of a video as PNG (needs the media extra)")
+    frame.add_argument("source", help="task id, handle or local video")
+    frame.add_argument("--at", default="last", help="first, last, or seconds (default last)")
+    frame.set_defaults(handler=run_extract_frame)
+
+    merge = commands.add_parser("merge", help="join videos, optionally with a soundtrack (needs the media extra)")
+    merge.add_argument("videos", nargs="+", help="task ids, handles or local videos, in order")
+    merge.add_argument("--audio", help="a local WAV/MP3/M4A to lay over the result")
+    merge.add_argument("--audio-mode", choices=["replace", "mix"], default="replace")
+    merge.add_argument("--trim", choices=["video", "audio"], default="video")
+    merge.set_defaults(handler=run_merge)
+
+    extend = commands.add_parser("extend", help="continue a video from its last frame and join (a paid job)")
+    extend.add_argument("source", help="task id, handle or local video")
+    extend.add_argument("--prompt", required=True)
+    extend.add_argument("--duration", type=int, default=5)
+    extend.add_argument("--resolution")
+    extend.add_argument("--method", choices=["i2v", "vace"], default="i2v")
+    extend.add_argument("--dry-run", action="store_true")
+    extend.add_argument("--wait", action="store_true", help="wait until the joined video exists")
+    extend.set_defaults(handler=run_extend)
+
+    long = commands.add_parser("long", help="a film of several shots, chained and joined (paid jobs)")
+    long.add_argument("--shots-json", required=True, help='[{"prompt": "…", "duration": 5}, …]')
+    long.add_argument("--image", help="start from this image instead of text")
+    long.add_argument("--resolution")
+    long.add_argument("--aspect-ratio")
+    long.add_argument("--dry-run", action="store_true")
+    long.add_argument("--wait", action="store_true", help="wait until the joined video exists")
+    long.set_defaults(handler=run_long)
 
     skill = commands.add_parser("skill", help="the wan-video Agent Skill")
     skill_commands = skill.add_subparsers(title="skill commands", metavar="ACTION")
@@ -334,6 +366,91 @@ def run_emulator(args: argparse.Namespace) -> int:
 
     run(config, args.host, args.port, ready)
     return EXIT_OK
+
+
+def _studio_run(action: Any) -> int:
+    """Run an async action with the service, chain runner and studio; print its result as JSON."""
+    import anyio
+
+    from wan_mcp.errors import WanMcpError
+    from wan_mcp.longvideo import ChainRunner
+    from wan_mcp.studio import Studio
+
+    async def go() -> int:
+        service = _service()
+        try:
+            result = await action(SimpleNamespace(service=service, runner=ChainRunner(service), studio=Studio(service)))
+            emit(result.model_dump(mode="json", exclude_none=True))
+            state = getattr(result, "state", "delivered")
+            return EXIT_OK if state in ("delivered", "planned") else _exit_for(state)
+        except WanMcpError as exc:
+            emit(_refusal(exc))
+            return EXIT_REFUSED
+        finally:
+            await service.aclose()
+
+    return anyio.run(go)
+
+
+async def _follow_chain(runner: Any, view: Any, wait: bool) -> Any:
+    async def progress(_: float, __: float | None, message: str) -> None:
+        sys.stderr.write(f"\r{message:<70}")
+        sys.stderr.flush()
+
+    while wait and view.state not in ("delivered", "failed", "planned"):
+        chain = await runner.wait(view.handle, 50, progress)
+        view = runner.view(chain)
+    if wait:
+        sys.stderr.write("\n")
+    return view
+
+
+def run_extract_frame(args: argparse.Namespace) -> int:
+    at: str | float = args.at if args.at in ("first", "last") else float(args.at)
+    return _studio_run(lambda tools: tools.studio.extract_frame(args.source, at))
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    return _studio_run(
+        lambda tools: tools.studio.merge(args.videos, audio=args.audio, audio_mode=args.audio_mode, trim=args.trim)
+    )
+
+
+def run_extend(args: argparse.Namespace) -> int:
+    async def action(tools: Any) -> Any:
+        spec = await tools.studio.extension_spec(
+            args.source,
+            prompt=args.prompt,
+            duration=args.duration,
+            model=None,
+            common={"resolution": args.resolution},
+            method=args.method,
+        )
+        view = await tools.runner.start(spec, dry_run=args.dry_run, wait_seconds=0, progress=None)
+        return await _follow_chain(tools.runner, view, args.wait)
+
+    return _studio_run(action)
+
+
+def run_long(args: argparse.Namespace) -> int:
+    try:
+        shots = json.loads(args.shots_json)
+    except json.JSONDecodeError as exc:
+        emit(_error("invalid_json", "shots-json", f"--shots-json is not valid JSON: {exc.msg}", "pass a JSON list"))
+        return EXIT_REFUSED
+    spec = {
+        "kind": "long",
+        "shots": shots,
+        "image": args.image,
+        "aspect_ratio": args.aspect_ratio,
+        "common": {"resolution": args.resolution},
+    }
+
+    async def action(tools: Any) -> Any:
+        view = await tools.runner.start(spec, dry_run=args.dry_run, wait_seconds=0, progress=None)
+        return await _follow_chain(tools.runner, view, args.wait)
+
+    return _studio_run(action)
 
 
 def run_skill_install(args: argparse.Namespace) -> int:

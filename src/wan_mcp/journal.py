@@ -79,6 +79,21 @@ CREATE TABLE IF NOT EXISTS uploads (
     uploaded_at REAL NOT NULL,
     PRIMARY KEY (sha256, model, region)
 );
+CREATE TABLE IF NOT EXISTS chains (
+    id TEXT PRIMARY KEY,
+    spec_hash TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    segments_json TEXT NOT NULL,
+    output_path TEXT,
+    size_bytes INTEGER,
+    sha256 TEXT,
+    error_json TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chains_hash ON chains(spec_hash);
 """
 
 
@@ -147,6 +162,37 @@ class TaskRecord:
 
 
 _COLUMNS = tuple(f.name for f in fields(TaskRecord) if f.name != "events")
+
+
+@dataclass
+class ChainRecord:
+    """Several jobs joined into one video: a long video (shots) or an extension (a source + new segments)."""
+
+    id: str
+    spec_hash: str
+    kind: str  # "long" | "extend"
+    spec_json: str
+    state: str  # "running" | "merging" | "delivered" | "failed"
+    segments_json: str  # [{"index": i, "handle": "wan-…" | null, "frame": path | null}]
+    created_at: float
+    updated_at: float
+    output_path: str | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    error_json: str | None = None
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.spec_json)
+        return data
+
+    @property
+    def segments(self) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = json.loads(self.segments_json)
+        return data
+
+
+_CHAIN_COLUMNS = tuple(f.name for f in fields(ChainRecord))
 
 
 def new_handle() -> str:
@@ -255,6 +301,32 @@ class Journal:
                 (sha256, model, region, self.clock() - younger_than),
             ).fetchone()
         return str(row["oss_url"]) if row else None
+
+    # -- chains (long videos and extensions: several paid jobs joined into one file)
+    def save_chain(self, chain: ChainRecord) -> ChainRecord:
+        """Insert or replace a chain record (one transaction)."""
+        chain.updated_at = self.clock()
+        values = {name: getattr(chain, name) for name in _CHAIN_COLUMNS}
+        with self.transaction() as db:
+            db.execute(
+                f"INSERT OR REPLACE INTO chains ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
+                tuple(values.values()),
+            )
+        return chain
+
+    def get_chain(self, key: str) -> ChainRecord | None:
+        """A chain by id, or the newest with this spec hash."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM chains WHERE id = ? OR spec_hash = ? ORDER BY created_at DESC LIMIT 1", (key, key)
+            ).fetchone()
+        return ChainRecord(**{name: row[name] for name in _CHAIN_COLUMNS}) if row else None
+
+    def chains(self, *, states: tuple[str, ...]) -> list[ChainRecord]:
+        marks = ", ".join("?" for _ in states)
+        with self._lock:
+            rows = self._db.execute(f"SELECT * FROM chains WHERE state IN ({marks})", states).fetchall()
+        return [ChainRecord(**{name: row[name] for name in _CHAIN_COLUMNS}) for row in rows]
 
     def task_ids(self) -> set[str]:
         """Every DashScope task id the journal knows."""

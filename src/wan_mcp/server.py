@@ -6,6 +6,7 @@ cannot drift from what validation enforces.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import inspect
 import json
@@ -13,6 +14,7 @@ import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -25,15 +27,17 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.shared.exceptions import MCPDeprecationWarning
-from mcp.types import CallToolResult, ResourceLink, TextContent, ToolAnnotations
-from pydantic import AnyHttpUrl, Field
+from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent, ToolAnnotations
+from pydantic import AnyHttpUrl, BaseModel, Field
 
-from wan_mcp import __version__, catalog, skill
+from wan_mcp import __version__, catalog, media, skill
 from wan_mcp.catalog import MODES
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
+from wan_mcp.longvideo import ChainRunner
 from wan_mcp.requests import VideoRequest, arguments_used
 from wan_mcp.service import MAX_WAIT_SECONDS, WanService, modes_view
+from wan_mcp.studio import FrameView, MergeView, Studio
 from wan_mcp.views import CancelView, ModesView, SubmitView, TaskList, TaskView
 
 log = logging.getLogger("wan_mcp.server")
@@ -147,14 +151,25 @@ def submit_description() -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Runtime:
+    """What the tools work with: jobs (service), chains of jobs (runner) and local video work (studio)."""
+
+    service: WanService
+    runner: ChainRunner
+    studio: Studio
+
+
 @asynccontextmanager
-async def lifespan_for(settings: Settings) -> AsyncIterator[WanService]:
+async def lifespan_for(settings: Settings) -> AsyncIterator[Runtime]:
     service = WanService(settings)
+    runtime = Runtime(service, ChainRunner(service), Studio(service))
     try:
         async with anyio.create_task_group() as group:
             await group.start(service.run)
+            await group.start(runtime.runner.run)
             try:
-                yield service
+                yield runtime
             finally:
                 group.cancel_scope.cancel()
     finally:
@@ -187,11 +202,11 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         }
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[WanService]:
-        async with lifespan_for(settings) as service:
-            yield service
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Runtime]:
+        async with lifespan_for(settings) as runtime:
+            yield runtime
 
-    mcp: MCPServer[WanService] = MCPServer(
+    mcp: MCPServer[Runtime] = MCPServer(
         "wan-mcp",
         title="Wan video generation",
         instructions=INSTRUCTIONS,
@@ -211,9 +226,12 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
 
         return register
 
+    def runtime_of(ctx: Context[Any]) -> Runtime:
+        runtime: Runtime = ctx.request_context.lifespan_context
+        return runtime
+
     def service_of(ctx: Context[Any]) -> WanService:
-        service: WanService = ctx.request_context.lifespan_context
-        return service
+        return runtime_of(ctx).service
 
     def tool_error(exc: WanMcpError) -> ToolError:
         if isinstance(exc, RequestInvalid):
@@ -293,11 +311,16 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         when it expires, the actual prompt and billed seconds. On failure: error {code, message, retryable, charged,
         fix}. With wait_seconds (≤ 50) it holds the call, sending progress, and returns early when done. Safe to
         call again after a client timeout: never resubmit a job to check on it."""
+        runtime = runtime_of(ctx)
         try:
-            view = await service_of(ctx).poll(task_id, wait_seconds=wait_seconds, progress=progress_of(ctx))
+            if runtime.service.journal.get_chain(task_id.strip()) is not None:
+                chain = await runtime.runner.wait(task_id.strip(), wait_seconds, progress_of(ctx))
+                return task_result(runtime.runner.view(chain))
+            view = await runtime.service.poll(task_id, wait_seconds=wait_seconds, progress=progress_of(ctx))
+            view, sheet = await runtime.studio.look(view)
         except WanMcpError as exc:
             raise tool_error(exc) from None
-        return task_result(view)
+        return task_result(view, sheet)
 
     @tool(
         title="List video jobs",
@@ -332,6 +355,159 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         finishes and is billed only if it succeeds."""
         try:
             return await service_of(ctx).cancel(task_id)
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+
+    media_note = "" if media.available() else " Needs the media extra: pip install 'wan-mcp[media]'."
+
+    @tool(
+        title="Take a frame from a video",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
+        ),
+        description="Save a frame of a video as a PNG in the output folder, ready to pass as `image` (i2v) or "
+        "`first_frame`/`last_frame` (kf2v): the first, the last (for chaining), or the one at a time in seconds. The "
+        "source is a task id or handle of a finished job, or a local video file." + media_note,
+    )
+    async def extract_frame(
+        ctx: Context[Any],
+        source: Annotated[str, Field(description="task id, wan-… handle, or a local video path")],
+        at: Annotated[str, Field(description="'first', 'last', or a time in seconds such as '2.5'")] = "last",
+    ) -> FrameView:
+        try:
+            when: str | float = at if at in ("first", "last") else float(at)
+        except ValueError:
+            raise ToolError("invalid_value (at): give 'first', 'last' or a number of seconds") from None
+        try:
+            return await runtime_of(ctx).studio.extract_frame(source, when, await client_roots(ctx))
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+
+    @tool(
+        title="Join videos, add a soundtrack",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
+        ),
+        description="Concatenate videos in order into one MP4 in the output folder (streams copied without "
+        "re-encoding when they match, re-encoded when they do not), optionally laying a soundtrack over it: "
+        "audio_mode 'replace' or 'mix', trimmed to the video or to the audio. The result's duration is verified "
+        "against the inputs. Also the way to add sound to a silent kf2v or VACE video." + media_note,
+    )
+    async def merge_media(
+        ctx: Context[Any],
+        videos: Annotated[list[str], Field(description="task ids, handles or local video paths, in order")],
+        audio: Annotated[str | None, Field(description="a local WAV/MP3/M4A to lay over the video")] = None,
+        audio_mode: Annotated[
+            Literal["replace", "mix"], Field(description="replace the videos' sound, or mix")
+        ] = "replace",
+        trim: Annotated[
+            Literal["video", "audio"], Field(description="the result lasts as long as the video or the audio")
+        ] = "video",
+    ) -> MergeView:
+        try:
+            return await runtime_of(ctx).studio.merge(
+                videos, audio=audio, audio_mode=audio_mode, trim=trim, extra_allowed=await client_roots(ctx)
+            )
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+
+    @tool(
+        title="Make a video longer than one clip",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+        description="Generate a film of several shots: the first from text (t2v) or from `image` (i2v), each next one "
+        "from the previous shot's last frame (i2v), then join them into one verified MP4. Planned whole first: "
+        "dry_run=true returns every segment, the total billed seconds, cost and wait without spending. Each segment is "
+        "a paid job; calling again with the same shots resumes (finished segments are never paid twice). Poll the "
+        "returned handle with poll_task. For up to 30 s in one job, Wan 3.0 (submit_video, model wan3.0-video) is an "
+        "alternative." + media_note,
+    )
+    async def make_long_video(
+        ctx: Context[Any],
+        *,
+        shots: Annotated[list[Shot], Field(description="the shots in order: {prompt, duration}")],
+        image: Annotated[str | None, Field(description="start from this image (i2v) instead of text")] = None,
+        resolution: Annotated[str | None, Field(description="480P, 720P or 1080P (default 720P)")] = None,
+        aspect_ratio: Annotated[
+            str | None, Field(description="first shot from text: 16:9, 9:16, 1:1, 4:3, 3:4")
+        ] = None,
+        negative_prompt: Annotated[str | None, Field(description="what to avoid in every shot")] = None,
+        seed: Annotated[int | None, Field(description="0–2147483647 for repeatable shots")] = None,
+        generate_audio: Annotated[bool | None, Field(description="sound on/off where the model has a switch")] = None,
+        t2v_model: Annotated[str | None, Field(description="model for a first shot from text")] = None,
+        i2v_model: Annotated[str | None, Field(description="model for shots from a frame")] = None,
+        dry_run: Annotated[bool, Field(description="plan and price only; nothing is sent or paid")] = False,
+        wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description="hold up to this long")] = 0,
+    ) -> TaskView:
+        spec = {
+            "kind": "long",
+            "shots": [s.model_dump() for s in shots],
+            "image": image,
+            "aspect_ratio": aspect_ratio,
+            "t2v_model": t2v_model,
+            "i2v_model": i2v_model,
+            "common": {
+                "resolution": resolution,
+                "negative_prompt": negative_prompt,
+                "seed": seed,
+                "generate_audio": generate_audio,
+            },
+        }
+        try:
+            return await runtime_of(ctx).runner.start(
+                spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx)
+            )
+        except WanMcpError as exc:
+            raise tool_error(exc) from None
+
+    @tool(
+        title="Extend a video",
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+        ),
+        description="Continue a finished video (a task id, handle or local file): generate the next segment from "
+        "its last frame (i2v), or continue its last clip of up to 3 s with VACE (method vace), and join the new part "
+        "to the original into one verified MP4. A paid job; dry_run=true prices it. "
+        "Poll the returned handle with poll_task." + media_note,
+    )
+    async def extend_video(
+        ctx: Context[Any],
+        *,
+        source: Annotated[str, Field(description="task id, wan-… handle, or a local video path")],
+        prompt: Annotated[str, Field(description="what happens next")],
+        duration: Annotated[int, Field(description="seconds to add (billed)")] = 5,
+        resolution: Annotated[str | None, Field(description="480P, 720P or 1080P (default 720P)")] = None,
+        negative_prompt: Annotated[str | None, Field(description="what to avoid")] = None,
+        seed: Annotated[int | None, Field(description="0–2147483647")] = None,
+        generate_audio: Annotated[bool | None, Field(description="sound on/off where the model has a switch")] = None,
+        model: Annotated[str | None, Field(description="the i2v model (default: the region's i2v default)")] = None,
+        method: Annotated[
+            Literal["i2v", "vace"],
+            Field(description="i2v: from the last frame; vace: continue the last clip of up to 3 s (adds about 2 s)"),
+        ] = "i2v",
+        dry_run: Annotated[bool, Field(description="plan and price only; nothing is sent or paid")] = False,
+        wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description="hold up to this long")] = 0,
+    ) -> TaskView:
+        runtime = runtime_of(ctx)
+        try:
+            spec = await runtime.studio.extension_spec(
+                source,
+                prompt=prompt,
+                duration=duration,
+                model=model,
+                common={
+                    "resolution": resolution,
+                    "negative_prompt": negative_prompt,
+                    "seed": seed,
+                    "generate_audio": generate_audio,
+                },
+                method=method,
+                extra_allowed=await client_roots(ctx),
+            )
+            return await runtime.runner.start(
+                spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx)
+            )
         except WanMcpError as exc:
             raise tool_error(exc) from None
 
@@ -434,9 +610,18 @@ async def client_roots(ctx: Context[Any]) -> tuple[Path, ...]:
     return tuple(folders)
 
 
-def task_result(view: TaskView) -> CallToolResult:
-    """A TaskView as structured content plus links to the job resource and the local file."""
+class Shot(BaseModel):
+    """One shot of a long video."""
+
+    prompt: str = Field(description="what happens in this shot")
+    duration: int = Field(5, description="seconds (billed)")
+
+
+def task_result(view: TaskView, sheet: bytes | None = None) -> CallToolResult:
+    """A TaskView as structured content, links to the job resource and the local file, and a contact sheet."""
     content: list[Any] = [TextContent(type="text", text=view.model_dump_json(exclude_none=True))]
+    if sheet is not None:
+        content.append(ImageContent(type="image", data=base64.b64encode(sheet).decode(), mime_type="image/jpeg"))
     content.append(
         ResourceLink(type="resource_link", uri=f"wan://tasks/{view.task_id or view.handle}", name="job record")
     )

@@ -165,7 +165,7 @@ class WanService:
             path = Path(record.local_path or "")
             if not path.exists():
                 continue  # moved or deleted by the user: not ours to restore
-            if path.stat().st_size == record.size_bytes and _sha256(path) == record.sha256:
+            if path.stat().st_size == record.size_bytes and sha256_file(path) == record.sha256:
                 continue
             log.warning("delivered file %s is damaged; downloading it again", path)
             path.unlink()
@@ -736,14 +736,14 @@ class WanService:
             mode=record.mode,
             model=record.model,
             prompt=record.prompt,
-            created_at=_iso(record.created_at),
+            created_at=iso_time(record.created_at),
             elapsed_seconds=elapsed,
             expected_wait_text=wait_text(int(low), int(high)),
             eta_seconds=max(0, int(high - elapsed)) if active else None,
             next_poll_after_seconds=next_poll,
-            task_id_valid_until=_iso(started + DAY) if record.task_id else None,
+            task_id_valid_until=iso_time(started + DAY) if record.task_id else None,
             video_url=record.video_url if record.state != "expired" else None,
-            video_url_expires_at=_iso(record.url_expires_at) if record.url_expires_at else None,
+            video_url_expires_at=iso_time(record.url_expires_at) if record.url_expires_at else None,
             local_path=record.local_path,
             size_bytes=record.size_bytes,
             sha256=record.sha256,
@@ -864,7 +864,7 @@ def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
 
 def _content_hash(upload: PendingUpload) -> str:
     if upload.path is not None:
-        return _sha256(upload.path)
+        return sha256_file(upload.path)
     return hashlib.sha256((upload.data_uri or "").encode()).hexdigest()
 
 
@@ -897,7 +897,8 @@ def _owner_alive(owner: str | None) -> bool:
     return True
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, read in 1 MiB pieces."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1024 * 1024):
@@ -943,7 +944,8 @@ def _region(name: str) -> RegionId:
     return found.id
 
 
-def _iso(epoch: float | None) -> str | None:
+def iso_time(epoch: float | None) -> str | None:
+    """An epoch time as ISO 8601 UTC (None stays None)."""
     if epoch is None:
         return None
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds")

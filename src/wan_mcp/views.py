@@ -70,6 +70,9 @@ class TaskView(BaseModel):
     billed_seconds: float | None = None
     usage: dict[str, Any] | None = None
     error: ErrorView | None = None
+    video: dict[str, Any] | None = Field(None, description="the file as probed: duration, size, fps, codecs, sound")
+    mismatches: list[str] | None = Field(None, description="where the video differs from what was asked")
+    segments: list[dict[str, Any]] | None = Field(None, description="long videos and extensions: each segment job")
     message: str = Field(description="what to tell the user now")
 
 
