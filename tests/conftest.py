@@ -13,6 +13,19 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from wan_mcp.emulator.app import Emulator, EmulatorConfig
 
 CANARY_KEY = "sk-canary-7f3e9a1c5b2d4e6f8a0b"
+TOOLS = frozenset(
+    {
+        "list_modes",
+        "submit_video",
+        "poll_task",
+        "list_tasks",
+        "cancel_task",
+        "extract_frame",
+        "merge_media",
+        "make_long_video",
+        "extend_video",
+    }
+)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from conftest import CANARY_KEY, LiveEmulator
+from conftest import CANARY_KEY, TOOLS, LiveEmulator
 from wan_mcp import catalog
 from wan_mcp.config import load_settings
 from wan_mcp.requests import VideoRequest
@@ -20,17 +20,6 @@ from wan_mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 
-TOOLS = {
-    "list_modes",
-    "submit_video",
-    "poll_task",
-    "list_tasks",
-    "cancel_task",
-    "extract_frame",
-    "merge_media",
-    "make_long_video",
-    "extend_video",
-}
 T2V = {"mode": "t2v", "prompt": "A red fox in the snow", "resolution": "720P", "duration": 3}
 
 

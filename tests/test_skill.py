@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from conftest import LiveEmulator
+from conftest import TOOLS, LiveEmulator
 from wan_mcp import catalog, skill
 from wan_mcp.config import load_settings
 from wan_mcp.errors import ERROR_CODES
@@ -20,17 +20,6 @@ from wan_mcp.views import TaskView
 
 FILES = skill.skill_files()
 TEXT = {path.name: path.read_text(encoding="utf-8") for path in FILES}
-TOOLS = {
-    "list_modes",
-    "submit_video",
-    "poll_task",
-    "list_tasks",
-    "cancel_task",
-    "extract_frame",
-    "merge_media",
-    "make_long_video",
-    "extend_video",
-}
 STATES = {
     "submitting",
     "submitted",

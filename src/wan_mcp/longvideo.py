@@ -25,7 +25,7 @@ from wan_mcp import media
 from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
 from wan_mcp.journal import ChainRecord
 from wan_mcp.requests import wait_text
-from wan_mcp.service import ProgressFn, WanService, iso_time, sha256_file, slug
+from wan_mcp.service import ProgressFn, WanService, error_json, iso_time, sha256_file, slug, unique_path
 from wan_mcp.views import ErrorView, TaskView
 
 log = logging.getLogger("wan_mcp.longvideo")
@@ -210,10 +210,9 @@ class ChainRunner:
                 await anyio.to_thread.run_sync(_cut_tail, made, tail, length)
                 made = tail
             files.append(made)
-        folder = self.service.settings.output_dir
-        folder.mkdir(parents=True, exist_ok=True)
         day = datetime.fromtimestamp(chain.created_at, timezone.utc).strftime("%Y%m%d")
-        dest = folder / f"{day}-{chain.kind}-{chain.id.split('-')[-1][:8]}-{slug(spec['shots'][0]['prompt'])}.mp4"
+        stem = f"{day}-{chain.kind}-{chain.id.split('-')[-1][:8]}-{slug(spec['shots'][0]['prompt'])}"
+        dest = unique_path(self.service.settings.output_dir, stem)
         try:
             result = await anyio.to_thread.run_sync(lambda: media.merge(files, dest))
         except WanMcpError as exc:
@@ -224,9 +223,7 @@ class ChainRunner:
 
     def fail(self, chain: ChainRecord, message: str, fix: str) -> ChainRecord:
         chain.state = "failed"
-        chain.error_json = json.dumps(
-            {"code": "ChainFailed", "message": message, "retryable": True, "charged": False, "fix": fix}
-        )
+        chain.error_json = error_json("ChainFailed", message, fix, retryable=True)
         return self.journal.save_chain(chain)
 
     def folder(self, chain: ChainRecord) -> Path:

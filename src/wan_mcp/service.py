@@ -418,18 +418,16 @@ class WanService:
                 record = await self.refresh(handle)
             return record
         if now - sent >= RECONCILE_GRACE_SECONDS / self.settings.poll_speed:
-            error = {
-                "code": "NotCreated",
-                "message": "DashScope's task list shows no task from this submit: nothing was created or billed",
-                "retryable": True,
-                "charged": False,
-                "fix": "it is safe to submit the request again",
-            }
             return self.journal.update(
                 handle,
                 state="rejected",
                 finished_at=now,
-                error_json=json.dumps(error),
+                error_json=error_json(
+                    "NotCreated",
+                    "DashScope's task list shows no task from this submit: nothing was created or billed",
+                    "it is safe to submit the request again",
+                    retryable=True,
+                ),
                 detail="the task list proves no task was created",
             )
         return record
@@ -531,32 +529,29 @@ class WanService:
             )
         if info.status == "FAILED":
             meaning = classify(info.code, info.message or "")
-            error = {
-                "code": info.code or "TaskFailed",
-                "message": info.message or "the task failed",
-                "retryable": meaning.retryable,
-                "charged": False,
-                "fix": meaning.fix,
-            }
             return self.journal.update(
                 record.handle,
                 status="FAILED",
                 state="failed",
-                error_json=json.dumps(error),
+                error_json=error_json(
+                    info.code or "TaskFailed",
+                    info.message or "the task failed",
+                    meaning.fix,
+                    retryable=meaning.retryable,
+                ),
                 finished_at=now,
                 detail=f"failed: {info.code}",
             )
         if info.status == "CANCELED":
             return self.journal.update(record.handle, status="CANCELED", state="canceled", finished_at=now)
-        error = {
-            "code": "TaskUnknown",
-            "message": "DashScope no longer knows this task id (ids live 24 hours)",
-            "retryable": False,
-            "charged": False,
-            "fix": "the job is gone from DashScope; submit it again only if it never succeeded",
-        }
+        unknown = error_json(
+            "TaskUnknown",
+            "DashScope no longer knows this task id (ids live 24 hours)",
+            "the job is gone from DashScope; submit it again only if it never succeeded",
+            retryable=False,
+        )
         return self.journal.update(
-            record.handle, status="UNKNOWN", state="unknown", error_json=json.dumps(error), finished_at=now
+            record.handle, status="UNKNOWN", state="unknown", error_json=unknown, finished_at=now
         )
 
     # -- delivery
@@ -618,30 +613,22 @@ class WanService:
         )
 
     def _expired(self, record: TaskRecord) -> TaskRecord:
-        error = {
-            "code": "ResultExpired",
-            "message": "the video finished but its URL expired before it could be downloaded",
-            "retryable": False,
-            "charged": True,
-            "fix": "generate it again if it is still needed",
-        }
-        return self.journal.update(
-            record.handle, state="expired", error_json=json.dumps(error), detail="expired, not downloaded"
+        expired = error_json(
+            "ResultExpired",
+            "the video finished but its URL expired before it could be downloaded",
+            "generate it again if it is still needed",
+            retryable=False,
+            charged=True,
         )
+        return self.journal.update(record.handle, state="expired", error_json=expired, detail="expired, not downloaded")
 
     def destination(self, record: TaskRecord) -> Path:
         """`{date}-{mode}-{short id}-{slug}.mp4` in the output folder; never an existing file."""
-        folder = self.settings.output_dir
-        folder.mkdir(parents=True, exist_ok=True)
         day = datetime.fromtimestamp(record.created_at, timezone.utc).strftime("%Y%m%d")
         short = (record.task_id or record.handle).replace("wan-", "")[:8]
-        stem = f"{day}-{record.mode}-{short}-{slug(record.prompt or record.model)}"
-        candidate = folder / f"{stem}.mp4"
-        counter = 2
-        while candidate.exists():
-            candidate = folder / f"{stem}-{counter}.mp4"
-            counter += 1
-        return candidate
+        return unique_path(
+            self.settings.output_dir, f"{day}-{record.mode}-{short}-{slug(record.prompt or record.model)}"
+        )
 
     # -- list, cancel
     def find(self, key: str) -> TaskRecord:
@@ -877,6 +864,15 @@ def url_expiry(url: str | None, now: float) -> float:
     return now + DAY
 
 
+def unique_path(folder: Path, stem: str, suffix: str = ".mp4") -> Path:
+    """`folder/stem{suffix}`, or `stem-2`, `stem-3`… when taken: results never overwrite a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    candidate, counter = folder / f"{stem}{suffix}", 2
+    while candidate.exists():
+        candidate, counter = folder / f"{stem}-{counter}{suffix}", counter + 1
+    return candidate
+
+
 def slug(text: str, limit: int = 40) -> str:
     """A short, filesystem-safe version of a prompt."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -927,10 +923,13 @@ def _mime(path: Path) -> str:
     }.get(path.suffix.lower(), "application/octet-stream")
 
 
+def error_json(code: str, message: str, fix: str, *, retryable: bool, charged: bool = False) -> str:
+    """A journal error record: {code, message, retryable, charged, fix} (what ErrorView shows)."""
+    return json.dumps({"code": code, "message": message, "retryable": retryable, "charged": charged, "fix": fix})
+
+
 def _error_json(exc: WanMcpError) -> str:
-    return json.dumps(
-        {"code": exc.code, "message": exc.message, "retryable": exc.retryable, "charged": False, "fix": exc.fix}
-    )
+    return error_json(exc.code, exc.message, exc.fix, retryable=exc.retryable)
 
 
 def _problem(field: str, message: str, fix: str) -> Problem:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from wan_mcp import media
 from wan_mcp.errors import Problem, RequestInvalid
 from wan_mcp.inputs import InputError, classify
-from wan_mcp.service import WanService, sha256_file
+from wan_mcp.service import WanService, sha256_file, unique_path
 from wan_mcp.views import TaskView
 
 
@@ -63,28 +63,25 @@ class Studio:
         chain = self.service.journal.get_chain(key)
         if chain is not None and chain.output_path:
             return Path(chain.output_path)
+        return self.local_file(key, "source", extra_allowed)
+
+    def local_file(self, value: str, field: str, extra_allowed: tuple[Path, ...] = ()) -> Path:
+        """A local file inside the allowed folders (symlinks resolved), else a refusal naming the argument."""
         settings = self.service.settings
         try:
-            found = classify(key, input_dir=settings.input_dir, allowed=(*settings.allowed_dirs, *extra_allowed))
+            found = classify(value, input_dir=settings.input_dir, allowed=(*settings.allowed_dirs, *extra_allowed))
         except InputError as exc:
-            raise RequestInvalid(Problem("source", exc.code, exc.message, exc.fix)) from None
+            raise RequestInvalid(Problem(field, exc.code, exc.message, exc.fix)) from None
         if found.kind != "local" or found.path is None:
             raise RequestInvalid(
-                Problem(
-                    "source", "invalid_value", "give a task id, a handle or a local video file", "download it first"
-                )
+                Problem(field, "invalid_value", f"{field} must be a task id, a handle or a local file", "download it")
             )
         return found.path
 
     def output(self, stem: str, suffix: str) -> Path:
         """A new file in the output folder (never an existing one)."""
-        folder = self.service.settings.output_dir
-        folder.mkdir(parents=True, exist_ok=True)
         clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-") or "video"
-        candidate, counter = folder / f"{clean}{suffix}", 2
-        while candidate.exists():
-            candidate, counter = folder / f"{clean}-{counter}{suffix}", counter + 1
-        return candidate
+        return unique_path(self.service.settings.output_dir, clean, suffix)
 
     async def extract_frame(self, source: str, at: str | float, extra_allowed: tuple[Path, ...] = ()) -> FrameView:
         media.require("extract_frame")
@@ -120,7 +117,7 @@ class Studio:
                 Problem("audio_mode", "invalid_value", "audio_mode is replace|mix, trim is video|audio", "fix them")
             )
         paths = [self.video_path(v, extra_allowed) for v in videos]
-        track = self._audio_path(audio, extra_allowed) if audio else None
+        track = self.local_file(audio, "audio", extra_allowed) if audio else None
         dest = self.output(f"{paths[0].stem}-merged", ".mp4")
         result = await anyio.to_thread.run_sync(
             lambda: media.merge(paths, dest, audio=track, audio_mode=audio_mode, trim=trim)
@@ -136,18 +133,6 @@ class Studio:
             message=f"Saved {len(paths)} video(s) {how} as {result.path} ({result.duration:.2f} s, verified against "
             f"the inputs' {result.inputs_duration:.2f} s){' with sound' if result.has_audio else ''}.",
         )
-
-    def _audio_path(self, audio: str, extra_allowed: tuple[Path, ...]) -> Path:
-        settings = self.service.settings
-        try:
-            found = classify(audio, input_dir=settings.input_dir, allowed=(*settings.allowed_dirs, *extra_allowed))
-        except InputError as exc:
-            raise RequestInvalid(Problem("audio", exc.code, exc.message, exc.fix)) from None
-        if found.kind != "local" or found.path is None:
-            raise RequestInvalid(
-                Problem("audio", "invalid_value", "the soundtrack must be a local file", "download it")
-            )
-        return found.path
 
     async def extension_spec(
         self,
