@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from av.filter.graph import Graph
     from av.packet import Packet
     from av.stream import Stream
+    from av.video.codeccontext import VideoCodecContext
     from av.video.frame import VideoFrame
     from av.video.stream import VideoStream
 
@@ -277,7 +278,7 @@ def _frames_from(path: Path, start: float) -> Frames:
         with av.open(str(path)) as container:
             stream = _video_stream(container, path)
             if _seek(container, stream, start):
-                frames = _decoded(container, stream)
+                frames = _decoded(container, stream, path)
                 first = next(frames, None)
                 if first is not None and first[0] <= start + _SEEK_SLACK:
                     yield first
@@ -285,7 +286,7 @@ def _frames_from(path: Path, start: float) -> Frames:
                     return
             log.debug("seeking %s to %.3f s missed; decoding from the start", path, start)
     with av.open(str(path)) as container:
-        yield from _decoded(container, _video_stream(container, path))
+        yield from _decoded(container, _video_stream(container, path), path)
 
 
 def _seek(container: InputContainer, stream: VideoStream, seconds: float) -> bool:
@@ -301,13 +302,19 @@ def _seek(container: InputContainer, stream: VideoStream, seconds: float) -> boo
     return True
 
 
-def _decoded(container: InputContainer, stream: VideoStream) -> Frames:
+def _decoded(container: InputContainer, stream: VideoStream, path: Path) -> Frames:
+    """(seconds, frame) in order; a decoding error becomes MediaError naming `path`, the file that is damaged."""
+    import av  # noqa: PLC0415 (the media extra is optional: imported only when used)
+
     stream.thread_type = "AUTO"
     step = 1 / float(_frame_rate(stream) or 30)
     seconds = -step
-    for frame in container.decode(stream):
-        seconds = frame.time if frame.time is not None else seconds + step
-        yield seconds, frame
+    try:
+        for frame in container.decode(stream):
+            seconds = frame.time if frame.time is not None else seconds + step
+            yield seconds, frame
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{path} could not be decoded after {max(seconds, 0.0):.2f} s: {exc}", fix=READ_FIX) from exc
 
 
 def _pick(frames: Frames, seconds: float) -> tuple[float, VideoFrame] | None:
@@ -378,10 +385,9 @@ def _seconds(at: str | float) -> float:
 
 
 def _png(frame: VideoFrame) -> bytes:
-    import av  # noqa: PLC0415 (the media extra is optional: imported only when used)
 
     rgb = frame.reformat(format="rgb24")
-    encoder = av.CodecContext.create("png", "w")
+    encoder = _video_encoder("png")
     encoder.width, encoder.height, encoder.pix_fmt = rgb.width, rgb.height, "rgb24"
     encoder.time_base = Fraction(1, 1)
     rgb.pts = None
@@ -447,10 +453,20 @@ def _jpeg_within(sheet: VideoFrame, max_bytes: int) -> bytes:
     )
 
 
-def _jpeg(frame: VideoFrame, quantiser: int) -> bytes:
+def _video_encoder(name: str) -> VideoCodecContext:
+    """An image/video encoder context (narrowed by isinstance: av < 18 types `create` as the base class)."""
     import av  # noqa: PLC0415 (the media extra is optional: imported only when used)
+    from av.video.codeccontext import VideoCodecContext  # noqa: PLC0415
 
-    encoder = av.CodecContext.create("mjpeg", "w")
+    encoder = av.CodecContext.create(name, "w")
+    if not isinstance(encoder, VideoCodecContext):
+        raise MediaError(f"FFmpeg's {name} encoder is not a video encoder here", fix="reinstall the media extra")
+    return encoder
+
+
+def _jpeg(frame: VideoFrame, quantiser: int) -> bytes:
+
+    encoder = _video_encoder("mjpeg")
     encoder.width, encoder.height, encoder.pix_fmt = frame.width, frame.height, "yuv420p"
     encoder.color_range = 2  # AVCOL_RANGE_JPEG: full-range samples, as JPEG expects
     encoder.time_base = Fraction(1, 1)
