@@ -7,6 +7,7 @@ cannot drift from what validation enforces.
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import inspect
 import json
@@ -218,11 +219,20 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
     secrets = settings.secrets
 
     def tool(**options: Any) -> Callable[[Any], Any]:
-        """Register a tool whose description is its docstring without the source indentation."""
+        """Register a tool: its description is its docstring without the source indentation, and a WanMcpError it
+        raises reaches the client as a ToolError with the code, the message and the fix (the key redacted)."""
 
-        def register(fn: Any) -> Any:
+        def register(fn: Callable[..., Awaitable[Any]]) -> Any:
             options.setdefault("description", inspect.cleandoc(fn.__doc__ or ""))
-            return mcp.tool(**options)(fn)
+
+            @functools.wraps(fn)
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await fn(*args, **kwargs)
+                except WanMcpError as exc:
+                    raise tool_error(exc) from None
+
+            return mcp.tool(**options)(call)
 
         return register
 
@@ -261,33 +271,26 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         """Every mode with its models and all their limits: sizes and resolutions, durations, sound, prompt limits,
         required and optional inputs, media limits, regions (and the model's name there), submit and concurrency
         limits, typical wait, price per second where known, the default model, and when to use each mode."""
-        try:
-            return service_of(ctx).modes(mode, region)
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        return service_of(ctx).modes(mode, region)
 
     async def submit_video(ctx: Context[Any], **arguments: Any) -> SubmitView:
         dry_run = bool(arguments.pop("dry_run", False))
         wait_seconds = int(arguments.pop("wait_seconds", 0) or 0)
         allow_duplicate = bool(arguments.pop("allow_duplicate", False))
         given = {k: v for k, v in arguments.items() if v is not None}
-        try:
-            return await service_of(ctx).submit(
-                given,
-                dry_run=dry_run,
-                wait_seconds=wait_seconds,
-                progress=progress_of(ctx),
-                allow_duplicate=allow_duplicate,
-                extra_allowed=await client_roots(ctx),
-            )
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        return await service_of(ctx).submit(
+            given,
+            dry_run=dry_run,
+            wait_seconds=wait_seconds,
+            progress=progress_of(ctx),
+            allow_duplicate=allow_duplicate,
+            extra_allowed=await client_roots(ctx),
+        )
 
     submit_video.__signature__ = submit_signature()  # type: ignore[attr-defined]
-    submit_video.__doc__ = submit_description()
-    mcp.tool(
-        name="submit_video",
+    tool(
         title="Submit a Wan video job",
+        description=submit_description(),
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
         ),
@@ -312,14 +315,11 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         fix}. With wait_seconds (≤ 50) it holds the call, sending progress, and returns early when done. Safe to
         call again after a client timeout: never resubmit a job to check on it."""
         runtime = runtime_of(ctx)
-        try:
-            if runtime.service.journal.get_chain(task_id.strip()) is not None:
-                chain = await runtime.runner.wait(task_id.strip(), wait_seconds, progress_of(ctx))
-                return task_result(runtime.runner.view(chain))
-            view = await runtime.service.poll(task_id, wait_seconds=wait_seconds, progress=progress_of(ctx))
-            view, sheet = await runtime.studio.look(view)
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        if runtime.service.journal.get_chain(task_id.strip()) is not None:
+            chain = await runtime.runner.wait(task_id.strip(), wait_seconds, progress_of(ctx))
+            return task_result(runtime.runner.view(chain))
+        view = await runtime.service.poll(task_id, wait_seconds=wait_seconds, progress=progress_of(ctx))
+        view, sheet = await runtime.studio.look(view)
         return task_result(view, sheet)
 
     @tool(
@@ -353,10 +353,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
     ) -> CancelView:
         """Cancel a job that is still PENDING (queued): nothing is billed. A RUNNING job cannot be cancelled; it
         finishes and is billed only if it succeeds."""
-        try:
-            return await service_of(ctx).cancel(task_id)
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        return await service_of(ctx).cancel(task_id)
 
     media_note = "" if media.available() else " Needs the media extra: pip install 'wan-mcp[media]'."
 
@@ -378,10 +375,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
             when: str | float = at if at in ("first", "last") else float(at)
         except ValueError:
             raise ToolError("invalid_value (at): give 'first', 'last' or a number of seconds") from None
-        try:
-            return await runtime_of(ctx).studio.extract_frame(source, when, await client_roots(ctx))
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        return await runtime_of(ctx).studio.extract_frame(source, when, await client_roots(ctx))
 
     @tool(
         title="Join videos, add a soundtrack",
@@ -404,12 +398,9 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
             Literal["video", "audio"], Field(description="the result lasts as long as the video or the audio")
         ] = "video",
     ) -> MergeView:
-        try:
-            return await runtime_of(ctx).studio.merge(
-                videos, audio=audio, audio_mode=audio_mode, trim=trim, extra_allowed=await client_roots(ctx)
-            )
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        return await runtime_of(ctx).studio.merge(
+            videos, audio=audio, audio_mode=audio_mode, trim=trim, extra_allowed=await client_roots(ctx)
+        )
 
     @tool(
         title="Make a video longer than one clip",
@@ -454,12 +445,9 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
                 "generate_audio": generate_audio,
             },
         }
-        try:
-            return await runtime_of(ctx).runner.start(
-                spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx)
-            )
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        return await runtime_of(ctx).runner.start(
+            spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx)
+        )
 
     @tool(
         title="Extend a video",
@@ -490,26 +478,21 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description="hold up to this long")] = 0,
     ) -> TaskView:
         runtime = runtime_of(ctx)
-        try:
-            spec = await runtime.studio.extension_spec(
-                source,
-                prompt=prompt,
-                duration=duration,
-                model=model,
-                common={
-                    "resolution": resolution,
-                    "negative_prompt": negative_prompt,
-                    "seed": seed,
-                    "generate_audio": generate_audio,
-                },
-                method=method,
-                extra_allowed=await client_roots(ctx),
-            )
-            return await runtime.runner.start(
-                spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx)
-            )
-        except WanMcpError as exc:
-            raise tool_error(exc) from None
+        spec = await runtime.studio.extension_spec(
+            source,
+            prompt=prompt,
+            duration=duration,
+            model=model,
+            common={
+                "resolution": resolution,
+                "negative_prompt": negative_prompt,
+                "seed": seed,
+                "generate_audio": generate_audio,
+            },
+            method=method,
+            extra_allowed=await client_roots(ctx),
+        )
+        return await runtime.runner.start(spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx))
 
     @mcp.resource("wan://modes", name="modes", title="Wan modes and models", mime_type="application/json")
     def modes_resource() -> str:
