@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -51,6 +53,24 @@ class LiveEmulator:
             response = http.post(url, json=body or {}) if body is not None else http.get(url)
         response.raise_for_status()
         return response.json()
+
+    def server_env(self, tmp_path: Path, *, inherit: bool = False, **extra: str) -> dict[str, str]:
+        """The environment of a wan-mcp that talks to this emulator with the canary key, keeps its journal and videos
+        under `tmp_path` (its HOME too) and polls at the emulator's speed; `extra` adds or overrides variables.
+
+        inherit: start from this process's environment without its DASHSCOPE_* and WAN_MCP_* (for a subprocess).
+        """
+        inherited = os.environ.items() if inherit else ()
+        return {
+            **{k: v for k, v in inherited if not k.startswith(("DASHSCOPE_", "WAN_MCP_"))},
+            "DASHSCOPE_API_KEY": CANARY_KEY,
+            "DASHSCOPE_BASE_URL": self.base_url,
+            "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
+            "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
+            "WAN_MCP_POLL_SPEED": str(self.emulator.config.speed),
+            "HOME": str(tmp_path),
+            **extra,
+        }
 
     def faults(self, **faults: Any) -> None:
         self.admin("faults", faults)

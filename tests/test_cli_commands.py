@@ -22,15 +22,7 @@ def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subproces
 
 @pytest.fixture
 def env(emulator: LiveEmulator, tmp_path: Path) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "WAN_MCP_"))},
-        "DASHSCOPE_API_KEY": CANARY_KEY,
-        "DASHSCOPE_BASE_URL": emulator.base_url,
-        "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
-        "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
-        "WAN_MCP_POLL_SPEED": "1000",
-        "HOME": str(tmp_path),
-    }
+    return emulator.server_env(tmp_path, inherit=True)
 
 
 def test_submit_wait_poll_and_tasks(env: dict[str, str]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -32,16 +31,7 @@ T2V = {"mode": "t2v", "prompt": "a red fox in the snow", "resolution": "720P", "
 
 
 def environment(live: LiveEmulator, tmp_path: Path) -> dict[str, str]:
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DASHSCOPE_", "WAN_MCP_"))},
-        "DASHSCOPE_API_KEY": CANARY_KEY,
-        "DASHSCOPE_BASE_URL": live.base_url,
-        "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
-        "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
-        "WAN_MCP_POLL_SPEED": str(SPEED),
-        "WAN_MCP_LOG_LEVEL": "WARNING",
-        "HOME": str(tmp_path),
-    }
+    return live.server_env(tmp_path, inherit=True, WAN_MCP_LOG_LEVEL="WARNING")
 
 
 @asynccontextmanager

@@ -14,7 +14,7 @@ import pytest
 from mcp import Client
 
 import mediafiles
-from conftest import CANARY_KEY, LiveEmulator
+from conftest import LiveEmulator
 from wan_mcp.config import Settings, load_settings
 from wan_mcp.errors import RequestInvalid
 from wan_mcp.longvideo import ChainRunner
@@ -31,16 +31,7 @@ SHOTS = [
 
 
 def settings_for(live: LiveEmulator, tmp_path: Path) -> Settings:
-    return load_settings(
-        {
-            "DASHSCOPE_API_KEY": CANARY_KEY,
-            "DASHSCOPE_BASE_URL": live.base_url,
-            "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
-            "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
-            "WAN_MCP_POLL_SPEED": str(live.emulator.config.speed),
-            "HOME": str(tmp_path),
-        }
-    )
+    return load_settings(live.server_env(tmp_path))
 
 
 @asynccontextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,21 +22,10 @@ pytestmark = pytest.mark.anyio
 T2V = {"mode": "t2v", "prompt": "A red fox in the snow", "resolution": "720P", "duration": 3}
 
 
-def env_for(live: LiveEmulator, tmp_path: Path) -> dict[str, str]:
-    return {
-        "DASHSCOPE_API_KEY": CANARY_KEY,
-        "DASHSCOPE_BASE_URL": live.base_url,
-        "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
-        "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
-        "WAN_MCP_POLL_SPEED": str(live.emulator.config.speed),
-        "HOME": str(tmp_path),
-    }
-
-
 @pytest.fixture(params=["auto", "legacy"])
 async def client(request: pytest.FixtureRequest, emulator: LiveEmulator, tmp_path: Path) -> AsyncIterator[Client]:
     """An in-memory client in both protocol eras (2026-07-28 and the 2025-11-25 handshake)."""
-    server = build_server(load_settings(env_for(emulator, tmp_path)))
+    server = build_server(load_settings(emulator.server_env(tmp_path)))
     async with Client(server, mode=request.param) as c:
         yield c
 
@@ -153,7 +141,7 @@ async def test_instructions_say_the_workflow(client: Client) -> None:
 
 async def test_over_stdio_subprocess(emulator: LiveEmulator, tmp_path: Path) -> None:
     """A real `wan-mcp` subprocess on stdio: the whole flow works, and the key appears in no output."""
-    env = {**os.environ, **env_for(emulator, tmp_path)}
+    env = emulator.server_env(tmp_path, inherit=True)
     params = StdioServerParameters(command=sys.executable, args=["-m", "wan_mcp"], env=env)
     async with Client(params) as c:
         assert {t.name for t in (await c.list_tools()).tools} == TOOLS
@@ -178,7 +166,7 @@ async def test_mcp_roots_extend_the_allowed_folders(emulator: LiveEmulator, tmp_
     inside.mkdir()
     shared.mkdir()
     image = mediafiles.write(shared / "cat.png", mediafiles.png(640, 480))
-    env = {**env_for(emulator, tmp_path), "WAN_MCP_ALLOWED_DIRS": str(inside)}
+    env = emulator.server_env(tmp_path, WAN_MCP_ALLOWED_DIRS=str(inside))
     args = {"mode": "i2v", "image": str(image), "dry_run": True}
 
     async def roots(_: Any) -> ListRootsResult:

@@ -22,18 +22,8 @@ pytestmark = pytest.mark.anyio
 T2V = {"mode": "t2v", "prompt": "A red fox in the snow", "resolution": "720P", "duration": 3}
 
 
-def settings_for(live: LiveEmulator | None, tmp_path: Path, **extra: str) -> Settings:
-    env = {
-        "DASHSCOPE_API_KEY": CANARY_KEY,
-        "WAN_MCP_DATA_DIR": str(tmp_path / "data"),
-        "WAN_MCP_OUTPUT_DIR": str(tmp_path / "videos"),
-        "HOME": str(tmp_path),
-        "WAN_MCP_POLL_SPEED": str(live.emulator.config.speed) if live is not None else "1",
-        **extra,
-    }
-    if live is not None:
-        env["DASHSCOPE_BASE_URL"] = live.base_url
-    return load_settings(env)
+def settings_for(live: LiveEmulator, tmp_path: Path) -> Settings:
+    return load_settings(live.server_env(tmp_path))
 
 
 @asynccontextmanager
@@ -178,7 +168,9 @@ async def test_refused_submit_is_rejected_and_raised(emulator: LiveEmulator, tmp
 
 async def test_dry_run_and_refusals_need_no_key(tmp_path: Path) -> None:
     """Planning works without a key or network; submitting without a key says how to get one."""
-    settings = settings_for(None, tmp_path, DASHSCOPE_API_KEY="")
+    settings = load_settings(
+        {"DASHSCOPE_API_KEY": "", "WAN_MCP_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    )
     service = WanService(settings)
     view = await service.submit(dict(T2V), dry_run=True)
     assert view.dry_run and view.task is None and "nothing was sent" in view.message
