@@ -284,12 +284,7 @@ class Emulator:
         if self.faults.drop_before_submit > 0:
             self.faults.drop_before_submit -= 1
             raise DropConnection
-        try:
-            body = request.json()
-        except ValueError:
-            raise ApiRefusal(
-                400, "InvalidParameter", "Required body invalid, please check the request body format."
-            ) from None
+        body = json_body(request)
         oss = (request.header("x-dashscope-ossresourceresolve") or "").lower() == "enable"
         submission = rules.check_create(
             endpoint,
@@ -480,12 +475,7 @@ class Emulator:
     def detect(self, request: Request) -> Response:
         if (request.header("x-dashscope-async") or "").lower() == "enable":
             raise ApiRefusal(403, "AccessDenied", "Current user api does not support asynchronous calls.")
-        try:
-            body = request.json()
-        except ValueError:
-            raise ApiRefusal(
-                400, "InvalidParameter", "Required body invalid, please check the request body format."
-            ) from None
+        body = json_body(request)
         if not isinstance(body, dict) or body.get("model") != "wan2.2-s2v-detect":
             raise ApiRefusal(400, "InvalidParameter", "Model not exist.")
         output = rules.face_check(body)
@@ -723,6 +713,14 @@ class Emulator:
             shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
             self.base = f"http://{shown}:{bound}"
             task_status.started(bound)
+
+
+def json_body(request: Request) -> Any:
+    """The request's JSON body, or DashScope's refusal of a body that is not JSON."""
+    try:
+        return request.json()
+    except ValueError:
+        raise rules.invalid_body() from None
 
 
 def catalog_error_default(status: int) -> tuple[str, str]:

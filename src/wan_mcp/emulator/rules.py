@@ -95,6 +95,11 @@ class Submission:
 MediaResolver = Callable[[str, str], "MediaInfo | None"]  # (oss/data url, model name) → info, or raise ApiRefusal
 
 
+def invalid_body() -> ApiRefusal:
+    """DashScope's answer to a request body that is not a JSON object."""
+    return ApiRefusal(400, "InvalidParameter", "Required body invalid, please check the request body format.")
+
+
 def check_create(
     endpoint: Endpoint,
     body: Any,
@@ -106,7 +111,7 @@ def check_create(
 ) -> Submission:
     """Validate a create request as DashScope would; raise ApiRefusal or return what the task will make."""
     if not isinstance(body, dict):
-        raise ApiRefusal(400, "InvalidParameter", "Required body invalid, please check the request body format.")
+        raise invalid_body()
     name = body.get("model")
     if not name:
         raise ApiRefusal(400, "BadRequest.EmptyModel", 'Required parameter "model" missing from request.')
