@@ -35,7 +35,12 @@ class Settings:
     poll_speed: float = 1.0  # > 1 only with the emulator run as many times faster (demo, tests)
     allowed_dirs_override: tuple[Path, ...] | None = None  # WAN_MCP_ALLOWED_DIRS
     log_level: str = "INFO"
+    database_url: str | None = None  # WAN_MCP_DATABASE_URL: sqlite:///path or postgresql://…; None: SQLite in data_dir
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def account_for(self, tenant: str) -> tuple[SecretStr | None, RegionId, str]:
+        """The API key, region and base URL a tenant's jobs use ("" is the single user: the configured ones)."""
+        return self.api_key, self.region, self.base_url
 
     @property
     def allowed_dirs(self) -> tuple[Path, ...]:
@@ -146,6 +151,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         query_qps=query_qps,
         poll_speed=poll_speed,
         log_level=(env.get("WAN_MCP_LOG_LEVEL") or "INFO").strip().upper(),
+        database_url=env.get("WAN_MCP_DATABASE_URL", "").strip() or None,
     )
 
 

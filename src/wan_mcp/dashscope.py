@@ -49,10 +49,10 @@ from wan_mcp.errors import (
 )
 from wan_mcp.inputs import probe_file
 from wan_mcp.requests import HttpRequest
+from wan_mcp.states import TaskStatus
 
 log = logging.getLogger("wan_mcp.dashscope")
 
-TaskStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"]
 NEVER_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 API_TIMEOUT = httpx2.Timeout(connect=10.0, read=30.0, write=60.0, pool=10.0)
 DOWNLOAD_TIMEOUT = httpx2.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)

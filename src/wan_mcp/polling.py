@@ -1,4 +1,5 @@
-"""When to ask DashScope about a task next: an ETA-shaped schedule, and a poll loop with a monotonic deadline.
+"""Time, owned in one place: the clock (wall time for records, monotonic time for deadlines), when to ask DashScope
+about a task next (an ETA-shaped schedule), and a poll loop with a monotonic deadline.
 
 The schedule comes from the catalog's typical processing range [low, high] for the model, duration and tier:
 one early check (a refused input fails within seconds), sparse checks while completion is unlikely, dense checks
@@ -10,17 +11,56 @@ inside a tool call) is denser; the background one is sparser.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 import anyio
 
 from wan_mcp import catalog
 from wan_mcp.catalog import Model
+from wan_mcp.states import TERMINAL_STATUSES
 
-TaskStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"]
-TERMINAL: frozenset[str] = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"})
+TERMINAL: frozenset[str] = frozenset(TERMINAL_STATUSES)
+
+
+@dataclass
+class Clock:
+    """The one clock: `now()` is wall time (for records), `monotonic()` for deadlines and waits.
+
+    `speed` > 1 makes every wait that many times shorter (only against the emulator run as fast: demo, tests); the
+    schedule still reasons in task time, which `task_clock()` gives.
+    """
+
+    wall: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+    speed: float = 1.0
+    sleeper: Callable[[float], Awaitable[None]] = field(default=anyio.sleep)
+
+    def now(self) -> float:
+        return self.wall()
+
+    def deadline(self, seconds: float) -> float:
+        """The monotonic moment `seconds` of task time from now."""
+        return self.monotonic() + seconds / self.speed
+
+    def left(self, deadline: float) -> float:
+        """Task seconds until a deadline (0 when past)."""
+        return max(0.0, (deadline - self.monotonic()) * self.speed)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of task time."""
+        await self.sleeper(max(0.0, seconds) / self.speed)
+
+    def task_clock(self) -> PollClock:
+        """The schedule's clock: monotonic task time."""
+        return PollClock(now=lambda: self.monotonic() * self.speed, sleep=self.sleep)
+
+    def task_time_of(self, moment: float | None) -> float | None:
+        """A wall-time moment on the schedule's clock (None stays None)."""
+        if moment is None:
+            return None
+        return (self.monotonic() - (self.wall() - moment)) * self.speed
 
 
 @dataclass(frozen=True)

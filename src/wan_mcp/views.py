@@ -66,8 +66,11 @@ class TaskView(BaseModel):
     local_path: str | None = None
     size_bytes: int | None = None
     sha256: str | None = None
+    verified: str | None = Field(None, description="what the saved file was checked against")
     actual_prompt: str | None = None
     billed_seconds: float | None = None
+    cost: float | None = Field(None, description="what the billed seconds cost at the quoted price")
+    currency: str | None = None
     usage: dict[str, Any] | None = None
     error: ErrorView | None = None
     video: dict[str, Any] | None = Field(None, description="the file as probed: duration, size, fps, codecs, sound")

@@ -1,0 +1,402 @@
+"""The embedded journal: one SQLite file (WAL, synchronous=FULL) shared safely by every process on the machine.
+
+Every call runs in a worker thread with a bounded busy wait, so a journal locked by another writer never freezes
+the event loop: past the bound the call raises `JournalUnavailable`. A file found damaged at start (empty where a
+journal was, or not a database) is kept aside and a new one begun; `recovery_note` says so, and the service
+rebuilds the last day of jobs from DashScope's task list.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Collection
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+
+from wan_mcp.journal import codec
+from wan_mcp.journal.records import ChainRecord, SpendRow, TaskEvent, TaskRecord
+from wan_mcp.journal.store import JournalUnavailable, TaskFilter
+from wan_mcp.states import PAID_OR_PAYING, ChainState, JobState, task_status
+
+log = logging.getLogger("wan_mcp.journal")
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tasks (
+    handle TEXT PRIMARY KEY, task_id TEXT UNIQUE, state TEXT NOT NULL, status TEXT, mode TEXT NOT NULL,
+    model TEXT NOT NULL, model_name TEXT NOT NULL, region TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '',
+    function TEXT, prompt TEXT, request_json TEXT NOT NULL, request_hash TEXT NOT NULL, estimate_json TEXT NOT NULL,
+    currency TEXT, quoted_cost REAL, notes_json TEXT NOT NULL, created_at REAL NOT NULL, submitted_at REAL,
+    updated_at REAL NOT NULL, finished_at REAL, request_id TEXT, video_url TEXT, url_expires_at REAL,
+    orig_prompt TEXT, actual_prompt TEXT, usage_json TEXT, billed_seconds REAL, cost REAL, local_path TEXT,
+    size_bytes INTEGER, sha256 TEXT, verified TEXT, error_json TEXT, lease_owner TEXT, lease_until REAL
+);
+CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state);
+CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
+CREATE INDEX IF NOT EXISTS tasks_hash ON tasks(request_hash);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, handle TEXT NOT NULL REFERENCES tasks(handle), at REAL NOT NULL,
+    state TEXT NOT NULL, status TEXT, detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_handle ON events(handle);
+CREATE TABLE IF NOT EXISTS uploads (
+    sha256 TEXT NOT NULL, model TEXT NOT NULL, region TEXT NOT NULL, oss_url TEXT NOT NULL,
+    uploaded_at REAL NOT NULL, PRIMARY KEY (sha256, model, region)
+);
+CREATE TABLE IF NOT EXISTS chains (
+    id TEXT PRIMARY KEY, spec_hash TEXT NOT NULL, kind TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
+    segments_json TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '', output_path TEXT, size_bytes INTEGER, sha256 TEXT,
+    error_json TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chains_hash ON chains(spec_hash);
+"""
+# Version 1 (the first release) lacked these columns; its claim_owner/claim_at are left unused.
+_V2_COLUMNS = {
+    "tasks": (
+        ("tenant", "TEXT NOT NULL DEFAULT ''"),
+        ("currency", "TEXT"),
+        ("quoted_cost", "REAL"),
+        ("billed_seconds", "REAL"),
+        ("cost", "REAL"),
+        ("verified", "TEXT"),
+        ("lease_owner", "TEXT"),
+        ("lease_until", "REAL"),
+    ),
+    "chains": (("tenant", "TEXT NOT NULL DEFAULT ''"),),
+}
+
+
+def _marks(values: Collection[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class SqliteStore:
+    """The journal in one SQLite file."""
+
+    def __init__(self, path: Path, *, busy_seconds: float = 10.0, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        self.busy_seconds = busy_seconds
+        self.recovery_note: str | None = None
+        self._lock = threading.Lock()
+        self._limiter = anyio.CapacityLimiter(1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._open()
+
+    # -- opening, damage and migrations
+    def _open(self) -> sqlite3.Connection:
+        damage = self._damage()
+        if damage is not None:
+            kept = self._set_aside()
+            self.recovery_note = (
+                f"the journal {self.path} was damaged ({damage}); it was kept as {kept.name} and a new one begun"
+            )
+            log.error("%s: rebuilding the last day of jobs from DashScope's task list", self.recovery_note)
+        db = sqlite3.connect(str(self.path), timeout=self.busy_seconds, check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        self._migrate(db)
+        return db
+
+    def _damage(self) -> str | None:
+        """Why the file at our path is not a usable journal, or None (no file yet is fine)."""
+        if not self.path.exists():
+            return None
+        if self.path.stat().st_size == 0:
+            return "the file is empty"
+        try:
+            probe = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_seconds)
+            try:
+                verdict = probe.execute("PRAGMA quick_check").fetchone()[0]
+            finally:
+                probe.close()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                return None  # another process is writing: it is a database
+            return str(exc)
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        return None if verdict == "ok" else f"integrity check: {verdict}"
+
+    def _set_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self.clock()))
+        kept = self.path.with_name(f"{self.path.name}.damaged-{stamp}")
+        self.path.replace(kept)
+        for suffix in ("-wal", "-shm"):
+            Path(str(self.path) + suffix).unlink(missing_ok=True)
+        return kept
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version < codec.SCHEMA_VERSION:
+                for table, columns in _V2_COLUMNS.items():
+                    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                    for name, kind in columns:
+                        if present and name not in present:
+                            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={codec.SCHEMA_VERSION}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- plumbing
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a journal operation in the worker thread, bounded by the busy wait."""
+        try:
+            return await anyio.to_thread.run_sync(partial(self._locked, fn, *args), limiter=self._limiter)
+        except sqlite3.OperationalError as exc:
+            raise JournalUnavailable(f"the journal {self.path} did not answer: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise JournalUnavailable(f"the journal {self.path} failed: {exc}") from None
+
+    def _locked(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._lock:
+            return fn(*args)
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(self._db)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return result
+
+    def _event(self, db: sqlite3.Connection, handle: str, detail: str) -> None:
+        db.execute(
+            "INSERT INTO events (handle, at, state, status, detail) SELECT handle, ?, state, status, ? FROM tasks "
+            "WHERE handle = ?",
+            (self.clock(), detail or None, handle),
+        )
+
+    def _task(self, db: sqlite3.Connection, key: str, tenant: str | None = None) -> TaskRecord | None:
+        query, params = "SELECT * FROM tasks WHERE (handle = ? OR task_id = ?)", [key, key]
+        if tenant is not None:
+            query, params = query + " AND tenant = ?", [*params, tenant]
+        row = db.execute(query, params).fetchone()
+        return codec.task_record(row) if row else None
+
+    # -- tasks
+    async def create_task(
+        self, record: TaskRecord, *, detail: str, duplicate_since: float | None = None
+    ) -> tuple[TaskRecord, bool]:
+        def create(db: sqlite3.Connection) -> tuple[TaskRecord, bool]:
+            if duplicate_since is not None:
+                states = [s.value for s in PAID_OR_PAYING]
+                row = db.execute(
+                    f"SELECT * FROM tasks WHERE request_hash = ? AND tenant = ? AND created_at >= ? AND state IN "
+                    f"({_marks(states)}) ORDER BY created_at DESC LIMIT 1",
+                    (record.request_hash, record.tenant, duplicate_since, *states),
+                ).fetchone()
+                if row is not None:
+                    return codec.task_record(row), False
+            values = codec.task_row(record)
+            db.execute(f"INSERT INTO tasks ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values()))
+            self._event(db, record.handle, detail)
+            return record, True
+
+        return await self._run(self._write, create)
+
+    async def update_task(self, handle: str, *, detail: str = "", **changes: Any) -> TaskRecord:
+        changes["updated_at"] = self.clock()
+        values = codec.task_values(changes)
+
+        def update(db: sqlite3.Connection) -> TaskRecord:
+            assignments = ", ".join(f"{name} = ?" for name in values)
+            cursor = db.execute(f"UPDATE tasks SET {assignments} WHERE handle = ?", (*values.values(), handle))
+            if cursor.rowcount != 1:
+                raise KeyError(handle)
+            if "state" in changes or "status" in changes or detail:
+                self._event(db, handle, detail)
+            found = self._task(db, handle)
+            assert found is not None
+            return found
+
+        return await self._run(self._write, update)
+
+    async def get_task(self, key: str, *, tenant: str | None = None, with_events: bool = False) -> TaskRecord | None:
+        def get() -> TaskRecord | None:
+            record = self._task(self._db, key, tenant)
+            if record is not None and with_events:
+                rows = self._db.execute(
+                    "SELECT at, state, status, detail FROM events WHERE handle = ? ORDER BY id", (record.handle,)
+                ).fetchall()
+                record.events = [
+                    TaskEvent(r["at"], JobState(r["state"]), task_status(r["status"]), r["detail"]) for r in rows
+                ]
+            return record
+
+        return await self._run(get)
+
+    async def list_tasks(self, where: TaskFilter) -> list[TaskRecord]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, values in (("state", where.states), ("status", where.statuses)):
+            if values:
+                texts = [str(v) for v in values]
+                clauses.append(f"{column} IN ({_marks(texts)})")
+                params.extend(texts)
+        for column, value, op in (
+            ("created_at", where.since, ">="),
+            ("request_hash", where.request_hash, "="),
+            ("tenant", where.tenant, "="),
+        ):
+            if value is not None:
+                clauses.append(f"{column} {op} ?")
+                params.append(value)
+        query = "SELECT * FROM tasks" + (f" WHERE {' AND '.join(clauses)}" if clauses else "")
+        query += " ORDER BY created_at DESC LIMIT ?"
+
+        def select() -> list[TaskRecord]:
+            return [codec.task_record(row) for row in self._db.execute(query, (*params, where.limit)).fetchall()]
+
+        return await self._run(select)
+
+    async def known_task_ids(self) -> set[str]:
+        def select() -> set[str]:
+            rows = self._db.execute("SELECT task_id FROM tasks WHERE task_id IS NOT NULL").fetchall()
+            return {str(row[0]) for row in rows}
+
+        return await self._run(select)
+
+    async def take_lease(
+        self,
+        handle: str,
+        owner: str,
+        *,
+        until: float,
+        now: float,
+        to_state: JobState | None = None,
+        from_states: Collection[JobState] | None = None,
+    ) -> TaskRecord | None:
+        condition = "handle = ? AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ? OR lease_owner = ?)"
+        params: list[Any] = [handle, now, owner]
+        if from_states:
+            texts = [s.value for s in from_states]
+            condition += f" AND state IN ({_marks(texts)})"
+            params.extend(texts)
+
+        def take(db: sqlite3.Connection) -> TaskRecord | None:
+            before = self._task(db, handle)
+            sets = "lease_owner = ?, lease_until = ?, updated_at = ?" + (", state = ?" if to_state else "")
+            values = [owner, until, now] + ([to_state.value] if to_state else [])
+            if db.execute(f"UPDATE tasks SET {sets} WHERE {condition}", (*values, *params)).rowcount != 1:
+                return None
+            if to_state is not None and before is not None and before.state != to_state:
+                self._event(db, handle, f"taken by {owner}")
+            return self._task(db, handle)
+
+        return await self._run(self._write, take)
+
+    async def release_lease(self, handle: str, owner: str) -> None:
+        def release(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE tasks SET lease_owner = NULL, lease_until = NULL WHERE handle = ? AND lease_owner = ?",
+                (handle, owner),
+            )
+
+        await self._run(self._write, release)
+
+    # -- uploads
+    async def remember_upload(self, sha256: str, model: str, region: str, oss_url: str, *, at: float) -> None:
+        def remember(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO uploads (sha256, model, region, oss_url, uploaded_at) VALUES (?, ?, ?, ?, ?)",
+                (sha256, model, region, oss_url, at),
+            )
+
+        await self._run(self._write, remember)
+
+    async def known_upload(self, sha256: str, model: str, region: str, *, since: float) -> str | None:
+        def select() -> str | None:
+            row = self._db.execute(
+                "SELECT oss_url FROM uploads WHERE sha256 = ? AND model = ? AND region = ? AND uploaded_at > ?",
+                (sha256, model, region, since),
+            ).fetchone()
+            return str(row[0]) if row else None
+
+        return await self._run(select)
+
+    # -- chains
+    async def save_chain(self, chain: ChainRecord) -> ChainRecord:
+        chain.updated_at = self.clock()
+        values = codec.chain_row(chain)
+
+        def save(db: sqlite3.Connection) -> ChainRecord:
+            db.execute(
+                f"INSERT OR REPLACE INTO chains ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values())
+            )
+            return chain
+
+        return await self._run(self._write, save)
+
+    async def get_chain(self, key: str, *, tenant: str | None = None) -> ChainRecord | None:
+        query, params = "SELECT * FROM chains WHERE (id = ? OR spec_hash = ?)", [key, key]
+        if tenant is not None:
+            query, params = query + " AND tenant = ?", [*params, tenant]
+
+        def select() -> ChainRecord | None:
+            row = self._db.execute(query + " ORDER BY created_at DESC LIMIT 1", params).fetchone()
+            return codec.chain_record(row) if row else None
+
+        return await self._run(select)
+
+    async def list_chains(self, states: Collection[ChainState]) -> list[ChainRecord]:
+        texts = [s.value for s in states]
+
+        def select() -> list[ChainRecord]:
+            rows = self._db.execute(f"SELECT * FROM chains WHERE state IN ({_marks(texts)})", texts).fetchall()
+            return [codec.chain_record(row) for row in rows]
+
+        return await self._run(select)
+
+    # -- the ledger
+    async def spend(self, *, since: float, until: float, tenant: str | None = None) -> list[SpendRow]:
+        active = [s.value for s in PAID_OR_PAYING if s is not JobState.DELIVERED]
+        query = (
+            "SELECT model, currency, tenant,"
+            " SUM(status = 'SUCCEEDED') AS jobs,"
+            " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN billed_seconds END), 0) AS billed_seconds,"
+            " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN cost END), 0) AS cost,"
+            " SUM(status = 'SUCCEEDED' AND cost IS NULL) AS unpriced_jobs,"
+            f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)})) AS pending_jobs,"
+            f" COALESCE(SUM(CASE WHEN status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) THEN quoted_cost END),"
+            " 0) AS pending_cost,"
+            f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) AND quoted_cost IS NULL)"
+            " AS pending_unpriced"
+            " FROM tasks WHERE created_at >= ? AND created_at < ?"
+        )
+        params: list[Any] = [*active, *active, *active, since, until]
+        if tenant is not None:
+            query += " AND tenant = ?"
+            params.append(tenant)
+        query += " GROUP BY model, currency, tenant ORDER BY model"
+
+        def select() -> list[SpendRow]:
+            return [SpendRow(**dict(row)) for row in self._db.execute(query, params).fetchall()]
+
+        return await self._run(select)
+
+    async def query_slot(self, *, per_second: float) -> float:
+        """On one machine each process keeps its own limit (the client's limiter): nothing to share here."""
+        return 0.0
+
+    async def close(self) -> None:
+        with self._lock:
+            self._db.close()

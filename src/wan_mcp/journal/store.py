@@ -1,0 +1,112 @@
+"""The journal as a store: the one interface the service writes jobs through (SQLite or PostgreSQL behind it).
+
+Every method is async and bounded in time: a store that cannot answer raises `JournalUnavailable` instead of
+freezing the event loop. Records are typed (`records.py`); no caller encodes or decodes a column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from wan_mcp.errors import WanMcpError
+from wan_mcp.journal.records import ChainRecord, SpendRow, TaskRecord
+from wan_mcp.states import ChainState, JobState, TaskStatus
+
+
+class JournalUnavailable(WanMcpError):
+    """The journal did not answer in time (locked by another writer, disk full, damaged)."""
+
+    code = "journal_unavailable"
+    retryable = True
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message, fix="try again in a moment; if it lasts, check the disk and WAN_MCP_DATA_DIR (or the database)"
+        )
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which jobs to list (all conditions must hold), newest first."""
+
+    states: Collection[JobState] | None = None
+    statuses: Collection[TaskStatus] | None = None
+    since: float | None = None
+    request_hash: str | None = None
+    tenant: str | None = None  # None: every tenant (the server's own work); "" is the single user
+    limit: int = 50
+
+
+class Store(Protocol):
+    """What the service needs from a journal."""
+
+    @property
+    def recovery_note(self) -> str | None:
+        """Set when the store found its file damaged at start and began anew (the service rebuilds from the API)."""
+        ...
+
+    async def create_task(
+        self, record: TaskRecord, *, detail: str, duplicate_since: float | None = None
+    ) -> tuple[TaskRecord, bool]:
+        """Write a new job before anything is sent. With `duplicate_since`, first look (in the same transaction)
+        for a paid or paying job with the same request hash and tenant created since then: when there is one it is
+        returned with False and nothing is written — the check and the record are one atomic step."""
+        ...
+
+    async def update_task(self, handle: str, *, detail: str = "", **changes: Any) -> TaskRecord:
+        """Change a job in one transaction and log the change (KeyError for an unknown handle)."""
+        ...
+
+    async def get_task(self, key: str, *, tenant: str | None = None, with_events: bool = False) -> TaskRecord | None:
+        """A job by handle or DashScope task id (only the tenant's own when `tenant` is given)."""
+        ...
+
+    async def list_tasks(self, where: TaskFilter) -> list[TaskRecord]: ...
+
+    async def known_task_ids(self) -> set[str]:
+        """Every DashScope task id the journal knows."""
+        ...
+
+    async def take_lease(
+        self,
+        handle: str,
+        owner: str,
+        *,
+        until: float,
+        now: float,
+        to_state: JobState | None = None,
+        from_states: Collection[JobState] | None = None,
+    ) -> TaskRecord | None:
+        """Own a job until `until` when it is free, its lease expired, or already ours (and in `from_states`, when
+        given), moving it to `to_state`; the record when taken, None when someone else holds it."""
+        ...
+
+    async def release_lease(self, handle: str, owner: str) -> None: ...
+
+    async def remember_upload(self, sha256: str, model: str, region: str, oss_url: str, *, at: float) -> None: ...
+
+    async def known_upload(self, sha256: str, model: str, region: str, *, since: float) -> str | None: ...
+
+    async def save_chain(self, chain: ChainRecord) -> ChainRecord: ...
+
+    async def get_chain(self, key: str, *, tenant: str | None = None) -> ChainRecord | None:
+        """A chain by id, or the newest with this spec hash."""
+        ...
+
+    async def list_chains(self, states: Collection[ChainState]) -> list[ChainRecord]: ...
+
+    async def spend(self, *, since: float, until: float, tenant: str | None = None) -> list[SpendRow]:
+        """What was quoted, billed and spent per model between two times (the ledger)."""
+        ...
+
+    async def query_slot(self, *, per_second: float) -> float:
+        """Reserve one task query against the account-wide query limit, for every process sharing this store.
+
+        Returns the seconds to wait before sending it (0 when it may go now). A store on one machine may leave the
+        limit to each process (returning 0).
+        """
+        ...
+
+    async def close(self) -> None: ...
