@@ -15,7 +15,10 @@ import pytest
 from conftest import CANARY_KEY, LiveEmulator
 from wan_mcp.config import Settings, load_settings
 from wan_mcp.errors import ApiError, ConfigError, RequestInvalid
-from wan_mcp.service import WanService, slug
+from wan_mcp.files import slug
+from wan_mcp.journal import TaskFilter
+from wan_mcp.polling import Clock
+from wan_mcp.service import WanService
 
 pytestmark = pytest.mark.anyio
 
@@ -26,38 +29,35 @@ def settings_for(live: LiveEmulator, tmp_path: Path) -> Settings:
     return load_settings(live.server_env(tmp_path))
 
 
-@asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[WanService]:
-    service = WanService(settings)
-    async with anyio.create_task_group() as group:
-        await group.start(service.run)
-        try:
-            yield service
-        finally:
-            group.cancel_scope.cancel()
-    await service.aclose()
+def running(settings: Settings, **options: Any) -> Any:
+    """A running service (its jobs followed in the background) for the test's duration."""
+    return WanService.open(settings, **options)
 
 
 async def wait_state(service: WanService, handle: str, states: set[str], seconds: float = 20) -> Any:
     with anyio.fail_after(seconds):
         while True:
-            record = service.journal.get(handle)
+            record = await service.store.get_task(handle)
             if record is not None and record.state in states:
                 return record
             await anyio.sleep(0.05)
+
+
+async def states_of(service: WanService) -> list[str]:
+    return [r.state.value for r in await service.store.list_tasks(TaskFilter())]
 
 
 async def test_submit_records_before_sending_and_delivers(emulator: LiveEmulator, tmp_path: Path) -> None:
     """The record exists before the request leaves; the job is tracked and its video delivered and verified."""
     seen_before_send: list[str] = []
     async with running(settings_for(emulator, tmp_path)) as service:
-        original = service.client.submit
+        original = service.deps.client().submit
 
         async def spy(request: Any, *, model: str) -> Any:
-            seen_before_send.extend(r.state for r in service.journal.list())
+            seen_before_send.extend(await states_of(service))
             return await original(request, model=model)
 
-        service.client.submit = spy  # type: ignore[method-assign]
+        service.deps.client().submit = spy  # type: ignore[method-assign]
         view = await service.submit(dict(T2V))
         assert seen_before_send == ["submitting"]
         assert view.task is not None and view.task.task_id and view.estimate.cost == pytest.approx(1.8)
@@ -66,8 +66,9 @@ async def test_submit_records_before_sending_and_delivers(emulator: LiveEmulator
     assert path.parent == tmp_path / "videos" and path.name.startswith(f"{path.name[:8]}-t2v-")
     assert record.size_bytes == path.stat().st_size
     assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert CANARY_KEY not in record.request_json
-    assert [r.state for r in WanService(settings_for(emulator, tmp_path)).journal.list()] == ["delivered"]
+    assert CANARY_KEY not in json.dumps(record.request)
+    async with running(settings_for(emulator, tmp_path), adopt=False) as again:
+        assert await states_of(again) == ["delivered"]
 
 
 async def test_wait_reports_progress_and_returns_early(emulator: LiveEmulator, tmp_path: Path) -> None:
@@ -91,14 +92,13 @@ async def test_restart_resumes_and_downloads_once(make_emulator: Callable[..., L
     """A job submitted by one service instance is finished and delivered by the next one, exactly once."""
     live = make_emulator(speed=100)
     settings = settings_for(live, tmp_path)
-    first = WanService(settings)  # no background task group: like a process that exits after submitting
-    view = await first.submit(dict(T2V))
-    await first.aclose()
+    async with running(settings, adopt=False) as first:  # like a process that exits right after submitting
+        view = await first.submit(dict(T2V))
     assert view.task is not None and view.task.state == "submitted"
     async with running(settings) as second, running(settings) as third:
         record = await wait_state(second, view.task.handle, {"delivered"}, seconds=30)
         await anyio.sleep(0.5)
-        assert third.journal.get(view.task.handle).state == "delivered"  # type: ignore[union-attr]
+        assert (await third.store.get_task(view.task.handle)).state == "delivered"  # type: ignore[union-attr]
     downloads = live.requests("download")
     assert len(downloads) == 1 and Path(record.local_path).exists()
     assert len(list((tmp_path / "videos").iterdir())) == 1
@@ -125,7 +125,8 @@ async def test_lost_submit_answer_is_reconciled_not_resent(emulator: LiveEmulato
         assert view.task is not None
         created = emulator.admin("state")["tasks"][0]["task_id"]
         assert view.task.task_id == created and view.task.state == "delivered"
-        history = [e["detail"] for e in service.journal.get(view.task.handle, with_events=True).events]  # type: ignore[union-attr]
+        found = await service.store.get_task(view.task.handle, with_events=True)
+        history = [e.detail for e in found.events]  # type: ignore[union-attr]
     assert any("reconciled" in (d or "") for d in history)
     assert len(emulator.requests("submit")) == 1
 
@@ -163,7 +164,7 @@ async def test_refused_submit_is_rejected_and_raised(emulator: LiveEmulator, tmp
         with pytest.raises(ApiError) as info:
             await service.submit(dict(T2V))
         assert "activate" in info.value.fix
-        assert [r.state for r in service.journal.list()] == ["rejected"]
+        assert await states_of(service) == ["rejected"]
 
 
 async def test_dry_run_and_refusals_need_no_key(tmp_path: Path) -> None:
@@ -171,26 +172,26 @@ async def test_dry_run_and_refusals_need_no_key(tmp_path: Path) -> None:
     settings = load_settings(
         {"DASHSCOPE_API_KEY": "", "WAN_MCP_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path)}
     )
-    service = WanService(settings)
-    view = await service.submit(dict(T2V), dry_run=True)
-    assert view.dry_run and view.task is None and "nothing was sent" in view.message
-    with pytest.raises(RequestInvalid):
-        await service.submit({"mode": "kf2v"}, dry_run=True)
-    with pytest.raises(ConfigError) as info:
-        await service.submit(dict(T2V))
-    assert "DASHSCOPE_API_KEY" in info.value.message and "demo" in info.value.fix
-    assert service.journal.list() == []
+    async with running(settings) as service:
+        view = await service.submit(dict(T2V), dry_run=True)
+        assert view.dry_run and view.task is None and "nothing was sent" in view.message
+        with pytest.raises(RequestInvalid):
+            await service.submit({"mode": "kf2v"}, dry_run=True)
+        with pytest.raises(ConfigError) as info:
+            await service.submit(dict(T2V))
+        assert "DASHSCOPE_API_KEY" in info.value.message and "demo" in info.value.fix
+        assert await states_of(service) == []
 
 
 async def test_expired_url_is_said_plainly(make_emulator: Callable[..., LiveEmulator], tmp_path: Path) -> None:
     """A result whose URL expired before any download is 'expired, not downloaded', never pending."""
     live = make_emulator(speed=1000, url_ttl_seconds=1)
     settings = settings_for(live, tmp_path)
-    first = WanService(settings)
-    view = await first.submit(dict(T2V))
+    frozen = Clock(speed=live.emulator.config.speed, sleeper=lambda _: anyio.sleep_forever())
+    async with running(settings, adopt=False, clock=frozen) as first:  # sends, then never looks again
+        view = await first.submit(dict(T2V))
     assert view.task is not None
     await anyio.sleep(1.0)  # the task ends within 0.3 s; its URL lives 1 ms after that
-    await first.aclose()
     async with running(settings) as service:
         done = await service.poll(view.task.handle, wait_seconds=5)
     assert done.state == "expired" and "expired, not downloaded" in done.message and done.local_path is None
@@ -239,11 +240,14 @@ async def test_list_filters(emulator: LiveEmulator, tmp_path: Path) -> None:
     async with running(settings_for(emulator, tmp_path)) as service:
         view = await service.submit(dict(T2V), wait_seconds=20)
         assert view.task is not None
-        assert service.list(status="delivered").count == 1
-        assert service.list(status="SUCCEEDED").count == 1
-        assert service.list(status="FAILED").count == 0
-        resource = json.loads(service.view(service.journal.get(view.task.handle)).model_dump_json())  # type: ignore[arg-type]
-        assert resource["state"] == "delivered"
+        assert (await service.list(status="delivered")).count == 1
+        assert (await service.list(status="SUCCEEDED")).count == 1
+        assert (await service.list(status="FAILED")).count == 0
+        record = await service.store.get_task(view.task.handle)
+        assert record is not None and service.view(record).state == "delivered"
+        with pytest.raises(RequestInvalid) as info:
+            await service.list(status="finished")
+        assert info.value.field == "status" and "delivered" in info.value.fix
 
 
 async def test_local_files_of_each_kind_are_uploaded_and_used(emulator: LiveEmulator, tmp_path: Path) -> None:
@@ -274,20 +278,18 @@ async def test_local_files_of_each_kind_are_uploaded_and_used(emulator: LiveEmul
 async def test_uploads_are_reused_for_48_hours(emulator: LiveEmulator, tmp_path: Path) -> None:
     """The same file for the same model is uploaded once; after its 48 h life it is uploaded again."""
     import mediafiles
-    from wan_mcp.journal import Journal
 
     image = mediafiles.write(tmp_path / "cat.png", mediafiles.png(720, 960))
     args = {"mode": "i2v", "image": str(image), "resolution": "720P"}
     now = [1_000_000.0]
     settings = settings_for(emulator, tmp_path)
-    service = WanService(settings, journal=Journal(settings.journal_path, clock=lambda: now[0]))
-    await service.submit(dict(args))
-    await service.submit(dict(args), allow_duplicate=True)
-    assert len(emulator.requests("upload")) == 1
-    now[0] += 48 * 3600
-    await service.submit(dict(args), allow_duplicate=True)
-    assert len(emulator.requests("upload")) == 2
-    await service.aclose()
+    async with running(settings, adopt=False, clock=Clock(wall=lambda: now[0], speed=1000)) as service:
+        await service.submit(dict(args))
+        await service.submit(dict(args), allow_duplicate=True)
+        assert len(emulator.requests("upload")) == 1
+        now[0] += 48 * 3600
+        await service.submit(dict(args), allow_duplicate=True)
+        assert len(emulator.requests("upload")) == 2
 
 
 async def test_bad_files_are_refused_before_any_request(emulator: LiveEmulator, tmp_path: Path) -> None:
@@ -301,5 +303,5 @@ async def test_bad_files_are_refused_before_any_request(emulator: LiveEmulator, 
             with pytest.raises(RequestInvalid) as info:
                 await service.submit({"mode": "i2v", "image": str(path)})
             assert info.value.code == code and info.value.fix
-        assert service.journal.list() == []
+        assert await states_of(service) == []
     assert [e for e in emulator.requests() if e.get("route") != "admin"] == []

@@ -256,12 +256,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def _service() -> Any:
+    """A running service for one command: its journal open, following only the jobs the command asks about."""
     from wan_mcp.config import load_settings
     from wan_mcp.service import WanService
 
     settings = load_settings()
     configure_logging("WARNING", settings.secrets)
-    return WanService(settings)
+    return WanService.open(settings, adopt=False)
 
 
 def run_submit(args: argparse.Namespace) -> int:
@@ -274,7 +275,10 @@ def run_submit(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
 
     async def go() -> int:
-        service = _service()
+        async with _service() as service:
+            return await submit(service)
+
+    async def submit(service: Any) -> int:
         try:
             view = await service.submit(arguments, dry_run=args.dry_run)
             if args.wait and view.task is not None:
@@ -289,8 +293,6 @@ def run_submit(args: argparse.Namespace) -> int:
         except WanMcpError as exc:
             emit(_refusal(exc))
             return EXIT_REFUSED
-        finally:
-            await service.aclose()
 
     return anyio.run(go)
 
@@ -301,18 +303,16 @@ def run_poll(args: argparse.Namespace) -> int:
     from wan_mcp.errors import WanMcpError
 
     async def go() -> int:
-        service = _service()
         try:
-            if args.once:
-                view = await service.poll(args.task_id)
-                emit(view.model_dump(mode="json", exclude_none=True))
-                return _exit_for(view.state)
-            return await _follow(service, service.find(args.task_id).handle)
+            async with _service() as service:
+                if args.once:
+                    view = await service.poll(args.task_id)
+                    emit(view.model_dump(mode="json", exclude_none=True))
+                    return _exit_for(view.state)
+                return await _follow(service, (await service.find(args.task_id)).handle)
         except WanMcpError as exc:
             emit(_refusal(exc))
             return EXIT_FAILED
-        finally:
-            await service.aclose()
 
     return anyio.run(go)
 
@@ -341,12 +341,13 @@ def _exit_for(state: str) -> int:
 
 
 def run_tasks(args: argparse.Namespace) -> int:
-    service = _service()
-    try:
-        listing = service.list(status=args.status, limit=args.limit)
-    finally:
-        service.journal.close()
-    emit(listing.model_dump(mode="json", exclude_none=True))
+    import anyio
+
+    async def go() -> Any:
+        async with _service() as service:
+            return await service.list(status=args.status, limit=args.limit)
+
+    emit(anyio.run(go).model_dump(mode="json", exclude_none=True))
     return EXIT_OK
 
 
@@ -373,21 +374,20 @@ def _studio_run(action: Any) -> int:
     import anyio
 
     from wan_mcp.errors import WanMcpError
-    from wan_mcp.longvideo import ChainRunner
-    from wan_mcp.studio import Studio
+    from wan_mcp.service.chains import ChainRunner
+    from wan_mcp.service.studio import Studio
 
     async def go() -> int:
-        service = _service()
         try:
-            result = await action(SimpleNamespace(service=service, runner=ChainRunner(service), studio=Studio(service)))
-            emit(result.model_dump(mode="json", exclude_none=True))
-            state = getattr(result, "state", "delivered")
-            return EXIT_OK if state in ("delivered", "planned") else _exit_for(state)
+            async with _service() as service:
+                tools = SimpleNamespace(service=service, runner=ChainRunner(service), studio=Studio(service))
+                result = await action(tools)
         except WanMcpError as exc:
             emit(_refusal(exc))
             return EXIT_REFUSED
-        finally:
-            await service.aclose()
+        emit(result.model_dump(mode="json", exclude_none=True))
+        state = getattr(result, "state", "delivered")
+        return EXIT_OK if state in ("delivered", "planned") else _exit_for(state)
 
     return anyio.run(go)
 
@@ -399,7 +399,7 @@ async def _follow_chain(runner: Any, view: Any, wait: bool) -> Any:
 
     while wait and view.state not in ("delivered", "failed", "planned"):
         chain = await runner.wait(view.handle, 50, progress)
-        view = runner.view(chain)
+        view = await runner.view(chain)
     if wait:
         sys.stderr.write("\n")
     return view
@@ -438,13 +438,19 @@ def run_long(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         emit(_error("invalid_json", "shots-json", f"--shots-json is not valid JSON: {exc.msg}", "pass a JSON list"))
         return EXIT_REFUSED
-    spec = {
-        "kind": "long",
-        "shots": shots,
-        "image": args.image,
-        "aspect_ratio": args.aspect_ratio,
-        "common": {"resolution": args.resolution},
-    }
+    from wan_mcp.service.chains import ChainSpec, Shot
+
+    try:
+        spec = ChainSpec(
+            kind="long",
+            shots=tuple(Shot(str(s["prompt"]), int(s.get("duration", 5))) for s in shots),
+            image=args.image,
+            aspect_ratio=args.aspect_ratio,
+            common={"resolution": args.resolution},
+        )
+    except (TypeError, KeyError, ValueError, AttributeError):
+        emit(_error("invalid_value", "shots-json", 'each shot is {"prompt": …, "duration": …}', "fix the list"))
+        return EXIT_REFUSED
 
     async def action(tools: Any) -> Any:
         view = await tools.runner.start(spec, dry_run=args.dry_run, wait_seconds=0, progress=None)

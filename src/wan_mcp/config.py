@@ -20,6 +20,18 @@ from wan_mcp.errors import ConfigError
 
 
 @dataclass(frozen=True)
+class Tenant:
+    """One user of a hosted wan-mcp: the SHA-256 of its bearer token, and optionally its own key and region."""
+
+    name: str
+    token_sha256: str
+    api_key: SecretStr | None = None
+    region: RegionId | None = None
+    max_cost_per_job: float | None = None
+    daily_budget: float | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything wan-mcp needs to know about its environment."""
 
@@ -36,11 +48,18 @@ class Settings:
     allowed_dirs_override: tuple[Path, ...] | None = None  # WAN_MCP_ALLOWED_DIRS
     log_level: str = "INFO"
     database_url: str | None = None  # WAN_MCP_DATABASE_URL: sqlite:///path or postgresql://…; None: SQLite in data_dir
+    tenants: Mapping[str, Tenant] = field(default_factory=dict)  # WAN_MCP_TENANTS (hosted mode)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def account_for(self, tenant: str) -> tuple[SecretStr | None, RegionId, str]:
         """The API key, region and base URL a tenant's jobs use ("" is the single user: the configured ones)."""
-        return self.api_key, self.region, self.base_url
+        found = self.tenants.get(tenant) if tenant else None
+        if found is None or found.region in (None, self.region) or self.base_url_override:
+            return (found.api_key if found and found.api_key else self.api_key), self.region, self.base_url
+        region = REGIONS[found.region]
+        if "{workspace}" in region.base_url and not self.workspace:
+            raise ConfigError(f"tenant {tenant}: {region.title} needs DASHSCOPE_WORKSPACE", fix="set it")
+        return found.api_key or self.api_key, found.region, region.base_url.format(workspace=self.workspace)
 
     @property
     def allowed_dirs(self) -> tuple[Path, ...]:
@@ -59,7 +78,8 @@ class Settings:
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, for redaction."""
-        return tuple(s.get_secret_value() for s in (self.api_key, self.http_token) if s is not None)
+        keys = [self.api_key, self.http_token, *(t.api_key for t in self.tenants.values())]
+        return tuple(s.get_secret_value() for s in keys if s is not None)
 
     @property
     def base_url(self) -> str:
@@ -152,7 +172,51 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         poll_speed=poll_speed,
         log_level=(env.get("WAN_MCP_LOG_LEVEL") or "INFO").strip().upper(),
         database_url=env.get("WAN_MCP_DATABASE_URL", "").strip() or None,
+        tenants=load_tenants(path("WAN_MCP_TENANTS"), env),
     )
+
+
+def load_tenants(path: Path | None, env: Mapping[str, str]) -> dict[str, Tenant]:
+    """The tenants of WAN_MCP_TENANTS, a TOML file of `[tenants.NAME]` tables (no file: no tenants).
+
+    Each has `token_sha256` (the SHA-256 hex of its bearer token, so the file grants nothing by itself), and
+    optionally `dashscope_api_key` or `dashscope_api_key_env` (the name of a variable holding it), `region`,
+    `max_cost_per_job` and `daily_budget`.
+    """
+    if path is None:
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"WAN_MCP_TENANTS: cannot read {path}: {exc}", fix="point it at a readable TOML file"
+        ) from None
+    tenants: dict[str, Tenant] = {}
+    for name, entry in (data.get("tenants") or {}).items():
+        digest = str(entry.get("token_sha256", "")).strip().lower()
+        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise ConfigError(
+                f"WAN_MCP_TENANTS: tenant {name!r} has no valid token_sha256",
+                fix="set token_sha256 to the hex SHA-256 of its token (e.g. `printf %s TOKEN | sha256sum`)",
+            )
+        key = entry.get("dashscope_api_key") or env.get(str(entry.get("dashscope_api_key_env", "")), "")
+        tenants[name] = Tenant(
+            name=name,
+            token_sha256=digest,
+            api_key=SecretStr(str(key)) if key else None,
+            region=parse_region(entry["region"]) if entry.get("region") else None,
+            max_cost_per_job=_amount(entry.get("max_cost_per_job")),
+            daily_budget=_amount(entry.get("daily_budget")),
+        )
+    return tenants
+
+
+def _amount(value: object) -> float | None:
+    return None if value is None else float(str(value))
 
 
 class SecretRedactor(logging.Filter):

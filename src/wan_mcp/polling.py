@@ -41,16 +41,20 @@ class Clock:
         return self.wall()
 
     def deadline(self, seconds: float) -> float:
-        """The monotonic moment `seconds` of task time from now."""
-        return self.monotonic() + seconds / self.speed
+        """The monotonic moment `seconds` (real seconds: a client's patience) from now."""
+        return self.monotonic() + seconds
 
     def left(self, deadline: float) -> float:
-        """Task seconds until a deadline (0 when past)."""
-        return max(0.0, (deadline - self.monotonic()) * self.speed)
+        """Real seconds until a deadline (0 when past)."""
+        return max(0.0, deadline - self.monotonic())
+
+    def real(self, task_seconds: float) -> float:
+        """How long `task_seconds` of the schedule's time last here."""
+        return max(0.0, task_seconds) / self.speed
 
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of task time."""
-        await self.sleeper(max(0.0, seconds) / self.speed)
+        await self.sleeper(self.real(seconds))
 
     def task_clock(self) -> PollClock:
         """The schedule's clock: monotonic task time."""

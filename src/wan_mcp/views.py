@@ -97,6 +97,7 @@ class TaskList(BaseModel):
 
     tasks: list[TaskView]
     count: int
+    note: str | None = Field(None, description="set when the journal was rebuilt after damage")
 
 
 class CancelView(BaseModel):

@@ -7,7 +7,7 @@ folder without overwriting anything.
 
 from __future__ import annotations
 
-import re
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,15 @@ import anyio
 from pydantic import BaseModel, Field
 
 from wan_mcp import media
-from wan_mcp.errors import Problem, RequestInvalid
+from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
+from wan_mcp.files import safe_stem, sha256_file, unique_path
 from wan_mcp.inputs import InputError, classify
-from wan_mcp.service import WanService, sha256_file, unique_path
+from wan_mcp.service.chains import ChainSpec, Shot
+from wan_mcp.service.jobs import WanService
+from wan_mcp.states import JobState
 from wan_mcp.views import TaskView
+
+log = logging.getLogger("wan_mcp.studio")
 
 
 class FrameView(BaseModel):
@@ -50,17 +55,17 @@ class Studio:
     def __init__(self, service: WanService) -> None:
         self.service = service
 
-    def video_path(self, source: str, extra_allowed: tuple[Path, ...] = ()) -> Path:
+    async def video_path(self, source: str, extra_allowed: tuple[Path, ...] = (), tenant: str | None = None) -> Path:
         """A local video from a job (handle, task id or chain id) or a path inside the allowed folders."""
         key = source.strip()
-        record = self.service.journal.get(key)
+        record = await self.service.store.get_task(key, tenant=tenant) if key else None
         if record is not None:
-            if record.state != "delivered" or not record.local_path:
+            if record.state is not JobState.DELIVERED or not record.local_path:
                 raise RequestInvalid(
                     Problem("source", "not_ready", f"job {key} has no video yet ({record.state})", "poll it until done")
                 )
             return Path(record.local_path)
-        chain = self.service.journal.get_chain(key)
+        chain = await self.service.store.get_chain(key, tenant=tenant) if key else None
         if chain is not None and chain.output_path:
             return Path(chain.output_path)
         return self.local_file(key, "source", extra_allowed)
@@ -80,12 +85,11 @@ class Studio:
 
     def output(self, stem: str, suffix: str) -> Path:
         """A new file in the output folder (never an existing one)."""
-        clean = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-") or "video"
-        return unique_path(self.service.settings.output_dir, clean, suffix)
+        return unique_path(self.service.settings.output_dir, safe_stem(stem), suffix)
 
     async def extract_frame(self, source: str, at: str | float, extra_allowed: tuple[Path, ...] = ()) -> FrameView:
         media.require("extract_frame")
-        video = self.video_path(source, extra_allowed)
+        video = await self.video_path(source, extra_allowed)
         label = at if isinstance(at, str) else f"{at:g}s"
         dest = self.output(f"{video.stem}-{label}", ".png")
         path, when = await anyio.to_thread.run_sync(lambda: media.extract_frame(video, dest, at=at))
@@ -116,7 +120,7 @@ class Studio:
             raise RequestInvalid(
                 Problem("audio_mode", "invalid_value", "audio_mode is replace|mix, trim is video|audio", "fix them")
             )
-        paths = [self.video_path(v, extra_allowed) for v in videos]
+        paths = [await self.video_path(v, extra_allowed) for v in videos]
         track = self.local_file(audio, "audio", extra_allowed) if audio else None
         dest = self.output(f"{paths[0].stem}-merged", ".mp4")
         result = await anyio.to_thread.run_sync(
@@ -144,11 +148,11 @@ class Studio:
         common: dict[str, Any],
         method: str = "i2v",
         extra_allowed: tuple[Path, ...] = (),
-    ) -> dict[str, Any]:
+    ) -> ChainSpec:
         """The chain spec of an extension: the source video and one new segment, from its last frame (i2v) or
         continuing its last clip of at most 3 s (VACE video_extension, which adds about 2 s of new video)."""
         media.require("extend_video")
-        video = self.video_path(source, extra_allowed)
+        video = await self.video_path(source, extra_allowed)
         digest = (await anyio.to_thread.run_sync(lambda: sha256_file(video)))[:16]
         folder = self.service.settings.data_dir / "frames"
         folder.mkdir(parents=True, exist_ok=True)
@@ -158,33 +162,43 @@ class Studio:
                 length = min(3.0, (await anyio.to_thread.run_sync(media.probe, video)).duration)
                 await anyio.to_thread.run_sync(lambda: media.last_clip(video, clip, seconds=length))
             clip_seconds = (await anyio.to_thread.run_sync(media.probe, clip)).duration
-            return {
-                "kind": "extend",
-                "method": "vace",
-                "source": str(video),
-                "clip": str(clip),
-                "clip_seconds": clip_seconds,
-                "shots": [{"prompt": prompt, "duration": 5}],
-                "common": common,
-            }
+            return ChainSpec(
+                kind="extend",
+                method="vace",
+                source=str(video),
+                clip=str(clip),
+                clip_seconds=clip_seconds,
+                shots=(Shot(prompt, 5),),
+                common=common,
+            )
         frame = folder / f"{digest}-last.png"
         if not frame.exists():
             await anyio.to_thread.run_sync(lambda: media.extract_frame(video, frame, at="last"))
-        return {
-            "kind": "extend",
-            "source": str(video),
-            "source_frame": str(frame),
-            "shots": [{"prompt": prompt, "duration": duration}],
-            "i2v_model": model,
-            "common": common,
-        }
+        return ChainSpec(
+            kind="extend",
+            source=str(video),
+            source_frame=str(frame),
+            shots=(Shot(prompt, duration),),
+            i2v_model=model,
+            common=common,
+        )
 
     async def look(self, view: TaskView) -> tuple[TaskView, bytes | None]:
-        """A delivered job's probed facts, mismatches with the request, and a contact sheet (JPEG); else as is."""
+        """A delivered job's probed facts, mismatches with the request, and a contact sheet (JPEG); else as is.
+
+        Looking is a bonus: when it fails, the delivered video is still reported, with a note."""
         if view.state != "delivered" or not view.local_path or not media.available() or view.mode in ("long", "extend"):
             return view, None
-        record = self.service.journal.get(view.handle)
-        video = Path(view.local_path)
+        try:
+            return await self._look(view)
+        except (WanMcpError, OSError) as exc:
+            log.warning("looking at %s failed: %s", view.local_path, exc)
+            note = f" (No contact sheet: {getattr(exc, 'message', None) or exc}.)"
+            return view.model_copy(update={"message": view.message + note}), None
+
+    async def _look(self, view: TaskView) -> tuple[TaskView, bytes | None]:
+        record = await self.service.store.get_task(view.handle)
+        video = Path(view.local_path or "")
         if record is None or not video.exists():
             return view, None
         facts = await anyio.to_thread.run_sync(lambda: media.probe(video))
@@ -192,15 +206,15 @@ class Studio:
         ratio = (record.request.get("body", {}).get("parameters") or {}).get("ratio")
         mismatches = media.compare(
             facts,
-            seconds=estimate.get("output_seconds"),
-            size=estimate.get("size"),
+            seconds=estimate.output_seconds,
+            size=estimate.size,
             aspect_ratio=ratio if ratio and ratio != "adaptive" else None,
-            sound=estimate.get("sound"),
+            sound=estimate.sound,
         )
         sheet_path = self.service.settings.data_dir / "sheets" / f"{record.handle}.jpg"
         if not sheet_path.exists():
-            sheet_path.parent.mkdir(parents=True, exist_ok=True)
             sheet = await anyio.to_thread.run_sync(lambda: media.contact_sheet(video))
+            sheet_path.parent.mkdir(parents=True, exist_ok=True)
             sheet_path.write_bytes(sheet)
         facts_dict: dict[str, Any] = facts.to_dict()
         facts_dict.pop("path", None)

@@ -1,0 +1,204 @@
+"""The MCP surface: `build_server()` registers the tools (`tools.py`), their descriptions (`descriptions.py`), the
+resources and prompts (`resources.py`) over a running `WanService` (thin: no business logic here)."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from mcp.server import MCPServer
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import AnyHttpUrl
+
+from wan_mcp import __version__, media
+from wan_mcp.config import Settings, load_settings, redact
+from wan_mcp.errors import RequestInvalid, WanMcpError
+from wan_mcp.server import tools
+from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
+from wan_mcp.server.resources import register_resources
+from wan_mcp.server.tools import Runtime
+from wan_mcp.service import WanService
+from wan_mcp.service.chains import ChainRunner
+from wan_mcp.service.studio import Studio
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+_PAID = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+_LOCAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool as registered: its function, title, annotations and (when not its docstring) description."""
+
+    fn: Callable[..., Awaitable[Any]]
+    title: str
+    annotations: ToolAnnotations
+    description: str | None = None
+    media: bool = False  # needs the media extra
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _media_note() -> str:
+    return "" if media.available() else " Needs the media extra: pip install 'wan-mcp[media]'."
+
+
+def tool_specs() -> list[ToolSpec]:
+    """Every tool, in the order clients list them."""
+    tools.submit_video.__signature__ = submit_signature()  # type: ignore[attr-defined]
+    return [
+        ToolSpec(tools.list_modes, "List Wan modes and models", _READ_ONLY),
+        ToolSpec(tools.submit_video, "Submit a Wan video job", _PAID, submit_description()),
+        ToolSpec(
+            tools.poll_task,
+            "Check (and wait for) a video job",
+            ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+        ),
+        ToolSpec(tools.list_tasks, "List video jobs", _READ_ONLY),
+        ToolSpec(
+            tools.cancel_task,
+            "Cancel a queued video job",
+            ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True),
+        ),
+        ToolSpec(
+            tools.extract_frame,
+            "Take a frame from a video",
+            ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False),
+            "Save a frame of a video as a PNG in the output folder, ready to pass as `image` (i2v) or "
+            "`first_frame`/`last_frame` (kf2v): the first, the last (for chaining), or the one at a time in seconds. "
+            "The source is a task id or handle of a finished job, or a local video file.",
+            media=True,
+        ),
+        ToolSpec(
+            tools.merge_media,
+            "Join videos, add a soundtrack",
+            _LOCAL,
+            "Concatenate videos in order into one MP4 in the output folder (streams copied without re-encoding when "
+            "they match, re-encoded when they do not), optionally laying a soundtrack over it: audio_mode 'replace' "
+            "or 'mix', trimmed to the video or to the audio. The result's duration is verified against the inputs. "
+            "Also the way to add sound to a silent kf2v or VACE video.",
+            media=True,
+        ),
+        ToolSpec(
+            tools.make_long_video,
+            "Make a video longer than one clip",
+            _PAID,
+            "Generate a film of several shots: the first from text (t2v) or from `image` (i2v), each next one from "
+            "the previous shot's last frame (i2v), then join them into one verified MP4. Planned whole first: "
+            "dry_run=true returns every segment, the total billed seconds, cost and wait without spending. Each "
+            "segment is a paid job; calling again with the same shots resumes (finished segments are never paid "
+            "twice). Poll the returned handle with poll_task. For up to 30 s in one job, Wan 3.0 (submit_video, "
+            "mode t2v with its model) is an alternative.",
+            media=True,
+        ),
+        ToolSpec(
+            tools.extend_video,
+            "Extend a video",
+            _PAID,
+            "Continue a finished video (a task id, handle or local file): generate the next segment from its last "
+            "frame (i2v), or continue its last clip of up to 3 s with VACE (method vace), and join the new part to "
+            "the original into one verified MP4. A paid job; dry_run=true prices it. Poll the returned handle with "
+            "poll_task.",
+            media=True,
+        ),
+    ]
+
+
+def tool_error(exc: WanMcpError, secrets: tuple[str, ...]) -> ToolError:
+    """The client's tool error for one of ours: every problem with its field and fix (the key redacted)."""
+    if isinstance(exc, RequestInvalid):
+        lines = [f"{p.code} ({p.field}): {p.message} Fix: {p.fix}" for p in exc.problems]
+        return ToolError(redact("Refused before anything was sent or paid:\n" + "\n".join(lines), secrets))
+    return ToolError(redact(f"{exc.code}: {exc.message} Fix: {exc.fix}", secrets))
+
+
+def register_tools(mcp: MCPServer[Any], secrets: tuple[str, ...]) -> None:
+    """Register every tool; a WanMcpError it raises reaches the client as a ToolError in our format."""
+    for spec in tool_specs():
+        description = spec.description or inspect.cleandoc(spec.fn.__doc__ or "")
+
+        def guarded(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+            @functools.wraps(fn)
+            async def call(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return await fn(*args, **kwargs)
+                except WanMcpError as exc:
+                    raise tool_error(exc, secrets) from None
+
+            return call
+
+        mcp.tool(
+            title=spec.title,
+            description=description + (_media_note() if spec.media else ""),
+            annotations=spec.annotations,
+            **spec.options,
+        )(guarded(spec.fn))
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Runtime]:
+    """The service, its chains and its studio, running for as long as the server does."""
+    async with WanService.open(settings) as service:
+        runtime = Runtime(service, ChainRunner(service), Studio(service))
+        async with anyio.create_task_group() as group:
+            await group.start(runtime.runner.run)
+            try:
+                yield runtime
+            finally:
+                group.cancel_scope.cancel()
+
+
+class StaticTokenVerifier:
+    """Accepts exactly one bearer token (WAN_MCP_HTTP_TOKEN), compared in constant time."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if hmac.compare_digest(token.encode(), self._token.encode()):
+            return AccessToken(token="***", client_id="wan-mcp-user", scopes=[])
+        return None
+
+
+def build_server(settings: Settings | None = None, *, http_url: str | None = None) -> MCPServer[Any]:
+    """The wan-mcp MCP server for these settings (default: from the environment).
+
+    With `http_url` (streamable HTTP) and WAN_MCP_HTTP_TOKEN set, every request must carry that bearer token.
+    """
+    settings = settings or load_settings()
+    auth: dict[str, Any] = {}
+    if http_url is not None and settings.http_token is not None:
+        auth = {
+            "token_verifier": StaticTokenVerifier(settings.http_token.get_secret_value()),
+            "auth": AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=AnyHttpUrl(http_url + "/mcp")),
+        }
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Runtime]:
+        async with running(settings) as runtime:
+            yield runtime
+
+    level = settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO"
+    mcp: MCPServer[Runtime] = MCPServer(
+        "wan-mcp",
+        title="Wan video generation",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level=level,  # type: ignore[arg-type]
+        **auth,
+    )
+    register_tools(mcp, settings.secrets)
+    register_resources(mcp, settings)
+    return mcp
+
+
+__all__ = ["StaticTokenVerifier", "build_server", "running", "tool_specs"]

@@ -1,0 +1,406 @@
+"""Longer than one clip: chains of paid jobs (long videos, extensions) joined into one verified file.
+
+A chain is planned whole first (every segment validated, the total cost and wait known; `dry_run` stops there),
+then each segment is an ordinary journaled job, the next one starting from the previous one's last frame (i2v).
+`advance()` is an idempotent step: it submits the next segment, waits for running ones, and joins the files when
+all are delivered. Asking for the same chain again resumes it: delivered segments are kept (never paid twice), and
+segments that failed are submitted again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import struct
+import tempfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+
+from wan_mcp import media
+from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
+from wan_mcp.files import sha256_file, slug, unique_path
+from wan_mcp.journal.records import ChainRecord, ChainSegment
+from wan_mcp.present import iso_time
+from wan_mcp.requests import Plan, wait_text
+from wan_mcp.service.base import ProgressFn
+from wan_mcp.service.jobs import WanService
+from wan_mcp.service.status import error_view
+from wan_mcp.states import ChainState, JobState
+from wan_mcp.views import ErrorView, TaskView
+
+log = logging.getLogger("wan_mcp.chains")
+
+MAX_SHOTS = 12
+COMMON_ARGS = ("resolution", "negative_prompt", "seed", "prompt_extend", "watermark", "generate_audio")
+FAILED_JOBS = frozenset({JobState.FAILED, JobState.REJECTED, JobState.CANCELED, JobState.UNKNOWN, JobState.EXPIRED})
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One shot of a chain: what happens, for how long."""
+
+    prompt: str
+    duration: int = 5
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    """What a chain makes: its shots and settings, and for an extension the source it continues."""
+
+    kind: Literal["long", "extend"]
+    shots: tuple[Shot, ...]
+    common: Mapping[str, Any] = field(default_factory=dict)  # resolution, negative_prompt, seed, generate_audio
+    image: str | None = None  # a long video's first shot from this image (i2v) instead of text
+    aspect_ratio: str | None = None
+    t2v_model: str | None = None
+    i2v_model: str | None = None
+    method: Literal["i2v", "vace"] = "i2v"
+    source: str | None = None  # an extension's source video
+    source_frame: str | None = None  # its last frame (i2v)
+    clip: str | None = None  # its last clip (VACE)
+    clip_seconds: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["common"] = {k: v for k, v in self.common.items() if v is not None}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ChainSpec:
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        values["shots"] = tuple(Shot(**shot) for shot in data["shots"])
+        return cls(**values)
+
+
+def chain_hash(spec: ChainSpec) -> str:
+    """What makes two chain requests the same chain (shots, settings, and the content of the start files)."""
+    content = spec.to_dict()
+    for key in ("source", "image"):
+        value = content.get(key)
+        if value and Path(value).is_file():
+            content[key] = sha256_file(Path(value))
+    content.pop("source_frame", None)
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def shot_arguments(spec: ChainSpec, index: int, frame: Path | None) -> dict[str, Any]:
+    """The submit_video arguments of segment `index` (its first frame: `frame`, the previous one's last)."""
+    shot = spec.shots[index]
+    common = {k: v for k, v in spec.common.items() if k in COMMON_ARGS and v is not None}
+    if spec.method == "vace":  # continue the source's last clip (VACE output: 5 s including the clip)
+        kept = {k: v for k, v in common.items() if k in ("seed", "watermark")}
+        clip = {"first_clip": spec.clip, "prompt_extend": False}
+        return {**kept, "mode": "vace", "function": "video_extension", "prompt": shot.prompt, **clip}
+    args: dict[str, Any] = {**common, "prompt": shot.prompt, "duration": shot.duration}
+    start = frame if index > 0 or spec.kind == "extend" else None
+    image = str(start) if start is not None else spec.image
+    if image:
+        args |= {"mode": "i2v", "image": image}
+        if spec.i2v_model:
+            args["model"] = spec.i2v_model
+    else:
+        args |= {"mode": "t2v"}
+        if spec.t2v_model:
+            args["model"] = spec.t2v_model
+        if spec.aspect_ratio:
+            args["aspect_ratio"] = spec.aspect_ratio
+    return args
+
+
+def _totals(spec: ChainSpec, plans: list[Plan]) -> dict[str, Any]:
+    """Every segment's quote, and the chain's billed seconds, cost and wait (the cost only when every part has one)."""
+    costs = [p.estimate.cost for p in plans]
+    low = sum(p.estimate.wait_low_seconds for p in plans)
+    high = sum(p.estimate.wait_high_seconds for p in plans)
+    return {
+        "segments": [
+            {
+                "index": i,
+                "mode": p.mode,
+                "model": p.model,
+                "prompt": spec.shots[i].prompt,
+                "duration": spec.shots[i].duration,
+                "billed_seconds": p.estimate.billed_seconds,
+                "cost": p.estimate.cost,
+                "sound": p.estimate.sound,
+            }
+            for i, p in enumerate(plans)
+        ],
+        "billed_seconds": sum(p.estimate.billed_seconds or 0 for p in plans),
+        "cost": round(sum(c for c in costs if c is not None), 4) if all(c is not None for c in costs) else None,
+        "currency": next((p.estimate.currency for p in plans if p.estimate.currency), None),
+        "wait_low_seconds": low,
+        "wait_high_seconds": high,
+        "wait_text": wait_text(low, high),
+    }
+
+
+class ChainRunner:
+    """Plans, runs, resumes and joins chains of video jobs."""
+
+    def __init__(self, service: WanService) -> None:
+        self.service = service
+        self.store = service.store
+
+    def plan(self, spec: ChainSpec) -> dict[str, Any]:
+        """Validate every segment (later ones with a stand-in first frame) and add up seconds, cost and wait."""
+        with tempfile.TemporaryDirectory(prefix="wan-mcp-plan-") as folder:
+            stand_in = Path(folder) / "frame.png"
+            stand_in.write_bytes(_gray_png(1280, 720))
+            plans, problems = [], []
+            for index in range(len(spec.shots)):
+                frame = stand_in if index > 0 or spec.kind == "extend" else None
+                try:
+                    plans.append(self.service.plan(shot_arguments(spec, index, frame), (Path(folder),)))
+                except RequestInvalid as exc:
+                    problems += [
+                        Problem(f"shots[{index}].{p.field}", p.code, f"shot {index + 1}: {p.message}", p.fix)
+                        for p in exc.problems
+                    ]
+            if problems:
+                raise RequestInvalid(problems)
+        return _totals(spec, plans)
+
+    async def start(
+        self, spec: ChainSpec, *, dry_run: bool, wait_seconds: int, progress: ProgressFn | None
+    ) -> TaskView:
+        """Plan a chain; unless dry_run, create (or resume) it and run it, waiting up to wait_seconds."""
+        if not spec.shots or len(spec.shots) > MAX_SHOTS:
+            raise RequestInvalid(
+                Problem("shots", "invalid_value", f"give 1–{MAX_SHOTS} shots", "split the film into up to 12 shots")
+            )
+        if spec.kind == "extend" or len(spec.shots) > 1:
+            media.require("long videos")
+        totals = self.plan(spec)
+        if dry_run:
+            return self.dry_view(spec, totals)
+        fingerprint = chain_hash(spec)
+        chain = await self.store.get_chain(fingerprint)
+        if chain is None:
+            now = self.service.clock.now()
+            prefix = "wan-long-" if spec.kind == "long" else "wan-ext-"
+            chain = await self.store.save_chain(
+                ChainRecord(
+                    id=prefix + hashlib.sha256(f"{fingerprint}{now}".encode()).hexdigest()[:10],
+                    spec_hash=fingerprint,
+                    kind=spec.kind,
+                    spec={**spec.to_dict(), "totals": totals},
+                    state=ChainState.RUNNING,
+                    segments=[ChainSegment(i) for i in range(len(spec.shots))],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        elif chain.state is ChainState.FAILED:
+            chain = await self.retry_failed(chain)
+        chain = await self.advance(chain.id)
+        if wait_seconds > 0 and chain.state is ChainState.RUNNING:
+            chain = await self.wait(chain.id, wait_seconds, progress)
+        return await self.view(chain)
+
+    async def retry_failed(self, chain: ChainRecord) -> ChainRecord:
+        """Forget the segments whose job failed (delivered ones stay: they are paid for) and run again."""
+        for segment in chain.segments:
+            record = await self.store.get_task(segment.handle) if segment.handle else None
+            if record is not None and record.state in FAILED_JOBS:
+                segment.handle = None
+        chain.state, chain.error = ChainState.RUNNING, None
+        return await self.store.save_chain(chain)
+
+    async def advance(self, chain_id: str) -> ChainRecord:
+        """Move a chain on as far as it can go now (idempotent)."""
+        chain = await self.store.get_chain(chain_id)
+        assert chain is not None
+        if chain.state is not ChainState.RUNNING:
+            return chain
+        spec = ChainSpec.from_dict(chain.spec)
+        frame: Path | None = Path(spec.source_frame) if spec.source_frame else None
+        for index, segment in enumerate(chain.segments):
+            if segment.handle is None:
+                return await self._submit_segment(chain, spec, index, frame)
+            record = await self.store.get_task(segment.handle)
+            if record is None or record.state in FAILED_JOBS:
+                message = record.error.message if record and record.error else ""
+                return await self.fail(
+                    chain,
+                    f"segment {index + 1} ended {record.state.value if record else 'missing'}: {message}",
+                    "call make_long_video again with the same shots: finished segments are kept, failed ones re-run",
+                )
+            if record.state is not JobState.DELIVERED:
+                self.service.tracker.watch(record)
+                return chain
+            frame = self.folder(chain) / f"segment-{index + 1}-last.png"
+            if not frame.exists() and index + 1 < len(chain.segments):
+                await anyio.to_thread.run_sync(media.extract_frame, Path(record.local_path or ""), frame)
+        return await self.join(chain, spec)
+
+    async def _submit_segment(self, chain: ChainRecord, spec: ChainSpec, index: int, frame: Path | None) -> ChainRecord:
+        args = shot_arguments(spec, index, frame)
+        try:
+            view = await self.service.submit(args, extra_allowed=(self.service.settings.data_dir,), tenant=chain.tenant)
+        except WanMcpError as exc:
+            return await self.fail(chain, f"segment {index + 1} was refused: {exc.message}", exc.fix)
+        assert view.task is not None
+        chain.segments[index].handle = view.task.handle
+        return await self.store.save_chain(chain)
+
+    async def join(self, chain: ChainRecord, spec: ChainSpec) -> ChainRecord:
+        """Concatenate the delivered segments (after the source video, for an extension) and verify the result."""
+        files = [Path(spec.source)] if spec.source else []
+        for segment in chain.segments:
+            record = await self.store.get_task(segment.handle or "")
+            assert record is not None and record.local_path
+            made = Path(record.local_path)
+            if spec.method == "vace":  # the segment repeats the clip it continues: keep only what is new
+                tail = self.folder(chain) / f"segment-{segment.index + 1}-new.mp4"
+                length = (await anyio.to_thread.run_sync(media.probe, made)).duration - float(spec.clip_seconds or 0)
+                await anyio.to_thread.run_sync(_cut, made, tail, length)
+                made = tail
+            files.append(made)
+        day = datetime.fromtimestamp(chain.created_at, timezone.utc).strftime("%Y%m%d")
+        stem = f"{day}-{chain.kind}-{chain.id.split('-')[-1][:8]}-{slug(spec.shots[0].prompt)}"
+        folder = self.service.settings.output_dir / chain.tenant if chain.tenant else self.service.settings.output_dir
+        dest = unique_path(folder, stem)
+        try:
+            result = await anyio.to_thread.run_sync(lambda: media.merge(files, dest))
+        except WanMcpError as exc:
+            return await self.fail(chain, f"joining the segments failed: {exc.message}", exc.fix)
+        chain.state, chain.output_path, chain.size_bytes = ChainState.DELIVERED, result.path, result.size_bytes
+        chain.sha256 = await anyio.to_thread.run_sync(sha256_file, Path(result.path))
+        return await self.store.save_chain(chain)
+
+    async def fail(self, chain: ChainRecord, message: str, fix: str) -> ChainRecord:
+        chain.state = ChainState.FAILED
+        chain.error = error_view("ChainFailed", message, fix, retryable=True)
+        return await self.store.save_chain(chain)
+
+    def folder(self, chain: ChainRecord) -> Path:
+        path = self.service.settings.data_dir / "chains" / chain.id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    async def wait(self, chain_id: str, seconds: float, progress: ProgressFn | None) -> ChainRecord:
+        """Advance a chain until it is done or `seconds` pass, reporting progress."""
+        clock = self.service.clock
+        deadline = clock.deadline(seconds)
+        chain = await self.advance(chain_id)
+        while chain.state is ChainState.RUNNING and clock.left(deadline) > 0:
+            done = 0
+            pending = None
+            for segment in chain.segments:
+                record = await self.store.get_task(segment.handle) if segment.handle else None
+                if record is not None and record.state is JobState.DELIVERED:
+                    done += 1
+                elif record is not None and pending is None:
+                    pending = record
+            if progress is not None:
+                await progress(float(done), float(len(chain.segments)), f"{done}/{len(chain.segments)} segments done")
+            if pending is not None:
+                await self.service.tracker.wait(pending, min(clock.left(deadline), 10.0), None)
+            chain = await self.advance(chain_id)
+            await anyio.sleep(0.05)
+        return chain
+
+    async def run(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Advance every running chain in the background until cancelled."""
+        task_status.started()
+        while True:
+            for chain in await self.store.list_chains((ChainState.RUNNING,)):
+                try:
+                    await self.advance(chain.id)
+                except Exception:
+                    log.exception("advancing %s failed", chain.id)
+            await self.service.clock.sleep(5.0)
+
+    # -- views
+    def dry_view(self, spec: ChainSpec, totals: dict[str, Any]) -> TaskView:
+        cost = totals["cost"]
+        price = f"about {cost:.2f} {totals['currency']}" if cost is not None else "a price not known for every part"
+        return TaskView(
+            handle="(dry run)",
+            state="planned",
+            mode=spec.kind,
+            model=", ".join(sorted({s["model"] for s in totals["segments"]})),
+            prompt=spec.shots[0].prompt,
+            created_at=iso_time(self.service.clock.now()) or "",
+            expected_wait_text=totals["wait_text"],
+            billed_seconds=totals["billed_seconds"],
+            cost=cost,
+            currency=totals["currency"],
+            segments=totals["segments"],
+            message=f"Dry run: nothing was sent. {len(spec.shots)} segment(s), {totals['billed_seconds']:g} s "
+            f"billed, {price}; {totals['wait_text']} in all (one after another).",
+        )
+
+    async def view(self, chain: ChainRecord) -> TaskView:
+        spec = ChainSpec.from_dict(chain.spec)
+        totals = chain.spec.get("totals", {})
+        segments = []
+        for segment, shot in zip(chain.segments, spec.shots, strict=True):
+            record = await self.store.get_task(segment.handle) if segment.handle else None
+            segments.append(
+                {
+                    "index": segment.index,
+                    "prompt": shot.prompt,
+                    "duration": shot.duration,
+                    "task_id": record.key if record else None,
+                    "state": record.state.value if record else "waiting",
+                    "local_path": record.local_path if record else None,
+                }
+            )
+        return TaskView(
+            handle=chain.id,
+            status={ChainState.DELIVERED: "SUCCEEDED", ChainState.FAILED: "FAILED"}.get(chain.state, "RUNNING"),
+            state=chain.state.value,
+            mode=chain.kind,
+            model=", ".join(sorted({s["model"] for s in totals.get("segments", [])})) or "",
+            prompt=spec.shots[0].prompt,
+            created_at=iso_time(chain.created_at) or "",
+            expected_wait_text=totals.get("wait_text"),
+            billed_seconds=totals.get("billed_seconds"),
+            local_path=chain.output_path,
+            size_bytes=chain.size_bytes,
+            sha256=chain.sha256,
+            error=chain.error,
+            segments=segments,
+            message=_chain_message(chain, segments, totals),
+        )
+
+
+def _chain_message(chain: ChainRecord, segments: list[dict[str, Any]], totals: dict[str, Any]) -> str:
+    done = sum(1 for s in segments if s["state"] == JobState.DELIVERED.value)
+    error: ErrorView | None = chain.error
+    match chain.state:
+        case ChainState.DELIVERED:
+            return f"Done: the joined video is at {chain.output_path} ({(chain.size_bytes or 0) / 1e6:.1f} MB)."
+        case ChainState.FAILED:
+            return f"Stopped: {error.message} {error.fix}." if error else "Stopped."
+        case ChainState.RUNNING:
+            return (
+                f"{done} of {len(segments)} segments done; {totals.get('wait_text', '')} in all. Poll {chain.id} "
+                "again (the chain goes on by itself)."
+            )
+
+
+def _cut(source: Path, dest: Path, seconds: float) -> None:
+    media.last_clip(source, dest, seconds=seconds)
+
+
+def _gray_png(width: int, height: int) -> bytes:
+    """A plain gray PNG (a stand-in first frame when planning segments that start from a frame not made yet)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

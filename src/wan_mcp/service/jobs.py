@@ -1,0 +1,366 @@
+"""The use-cases: plan, submit (record first, never twice), poll and wait, list, cancel — in plain Python types."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from wan_mcp.config import Settings
+from wan_mcp.errors import (
+    ApiError,
+    DashScopeError,
+    Problem,
+    RequestInvalid,
+    SubmitOutcomeUnknown,
+    TransportError,
+    WanMcpError,
+)
+from wan_mcp.journal import open_store
+from wan_mcp.journal.records import TaskRecord, new_handle
+from wan_mcp.journal.store import JournalUnavailable, Store, TaskFilter
+from wan_mcp.polling import Clock
+from wan_mcp.present import cost_sentence, estimate_view, task_view
+from wan_mcp.requests import Plan, plan_request
+from wan_mcp.service import recovery
+from wan_mcp.service.base import MAX_WAIT_SECONDS, Deps, ProgressFn
+from wan_mcp.service.status import error_of, move
+from wan_mcp.service.tracking import Tracker, schedule
+from wan_mcp.service.uploads import content_hash, upload_inputs
+from wan_mcp.states import JobState, job_state, task_status, transition
+from wan_mcp.views import CancelView, SubmitView, TaskList, TaskView
+
+log = logging.getLogger("wan_mcp.service")
+
+DUPLICATE_WINDOW_SECONDS = 3600.0
+HELD_RETRY_SECONDS = 2.0
+
+
+def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
+    """What makes two requests the same job: region, model, endpoint, body, and the content of local files."""
+    canonical = json.dumps(
+        {"region": plan.region, "path": plan.request.path, "body": plan.request.body, "files": file_hashes or []},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _unknown_job(key: str) -> RequestInvalid:
+    return RequestInvalid(
+        Problem(
+            "task_id",
+            "not_found",
+            f"no job {key!r} in this wan-mcp's journal",
+            "use the task_id or handle that submit_video returned (list_tasks shows them)",
+        )
+    )
+
+
+class WanService:
+    """Plan, submit, track and deliver Wan video jobs."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.settings: Settings = deps.settings
+        self.store: Store = deps.store
+        self.clock: Clock = deps.clock
+        self.tracker = Tracker(deps)
+        self.held: dict[str, TaskRecord] = {}  # created at DashScope, not yet written: the journal was busy
+        self.group: anyio.abc.TaskGroup | None = None
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, settings: Settings, *, adopt: bool = True, store: Store | None = None, clock: Clock | None = None
+    ) -> AsyncIterator[WanService]:
+        """A running service: the journal open, its jobs followed (with `adopt`, every unfinished one)."""
+        deps = Deps(settings, store or await open_store(settings), clock or Clock(speed=settings.poll_speed))
+        service = cls(deps)
+        try:
+            async with anyio.create_task_group() as group:
+                service.group = group
+                await group.start(lambda task_status: service.tracker.run(adopt=adopt, task_status=task_status))
+                if adopt:
+                    await service.recheck_deliveries()
+                    group.start_soon(service.rebuild_if_damaged)
+                try:
+                    yield service
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await deps.aclose()
+
+    async def recheck_deliveries(self) -> None:
+        """After a start: videos delivered lately whose file was damaged are downloaded again."""
+        try:
+            for record in await recovery.damaged_deliveries(self.deps):
+                self.tracker.watch(record)
+        except WanMcpError as exc:
+            log.warning("re-checking deliveries: %s", exc)
+
+    async def rebuild_if_damaged(self) -> None:
+        """After a start on a damaged journal: rebuild its last day from DashScope's task list."""
+        if not self.store.recovery_note:
+            return
+        try:
+            await recovery.rebuild(self.deps)
+        except WanMcpError as exc:
+            log.error("rebuilding the journal: %s", exc)
+
+    # -- plan and submit
+    def plan(self, arguments: dict[str, Any], extra_allowed: tuple[Path, ...] = ()) -> Plan:
+        """Validate a request; local files may come from the allowed folders and `extra_allowed` (MCP roots)."""
+        return plan_request(
+            arguments,
+            region=self.settings.region,
+            input_dir=self.settings.input_dir,
+            allowed_dirs=(*self.settings.allowed_dirs, *extra_allowed),
+        )
+
+    async def submit(
+        self,
+        arguments: dict[str, Any],
+        *,
+        dry_run: bool = False,
+        wait_seconds: int = 0,
+        progress: ProgressFn | None = None,
+        allow_duplicate: bool = False,
+        extra_allowed: tuple[Path, ...] = (),
+        tenant: str = "",
+    ) -> SubmitView:
+        """Validate, refuse duplicates (atomically with the record), upload, send, and optionally wait."""
+        plan = self.plan(arguments, extra_allowed)
+        estimate = estimate_view(plan)
+        fingerprint = request_hash(plan, [content_hash(u) for u in plan.uploads])
+        base = {"mode": plan.mode, "model": plan.model, "estimate": estimate, "notes": list(plan.notes)}
+        if dry_run:
+            duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
+            note = f" An identical job exists ({duplicate.key})." if duplicate else ""
+            return SubmitView(
+                dry_run=True,
+                request=plan.request.to_dict(),
+                message=f"Dry run: nothing was sent. {cost_sentence(estimate)} It would take {estimate.wait_text}."
+                + note,
+                **base,
+            )
+        self.deps.client(tenant)  # no key: say so before anything is recorded
+        now = self.clock.now()
+        record, created = await self.store.create_task(
+            TaskRecord(
+                handle=new_handle(),
+                state=JobState.SUBMITTING,
+                mode=plan.mode,
+                model=plan.model,
+                model_name=plan.model_name,
+                region=plan.region,
+                tenant=tenant,
+                function=plan.function,
+                prompt=arguments.get("prompt"),
+                request=plan.request.to_dict(),
+                request_hash=fingerprint,
+                estimate=estimate,
+                notes=list(plan.notes),
+                created_at=now,
+                updated_at=now,
+            ),
+            detail="recorded before sending",
+            duplicate_since=None if allow_duplicate else now - DUPLICATE_WINDOW_SECONDS,
+        )
+        if not created:
+            view = self.view(record)
+            return SubmitView(
+                dry_run=False,
+                request=record.request,
+                task=view,
+                message=f"Not submitted again: an identical job ({record.key}) is already {view.status or view.state}, "
+                f"so this would pay twice. {view.message} To make a second one on purpose, pass allow_duplicate: true.",
+                **{**base, "notes": [*plan.notes, "Duplicate: an identical request was submitted within the hour."]},
+            )
+        record = await self._send(record, plan)
+        task = await self.poll(record.handle, wait_seconds=wait_seconds, progress=progress, tenant=tenant)
+        return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
+
+    async def _duplicate(self, fingerprint: str, tenant: str) -> TaskRecord | None:
+        since = self.clock.now() - DUPLICATE_WINDOW_SECONDS
+        found = await self.store.list_tasks(TaskFilter(request_hash=fingerprint, tenant=tenant, since=since, limit=5))
+        return next((r for r in found if r.state not in (JobState.REJECTED, JobState.FAILED, JobState.CANCELED)), None)
+
+    async def _send(self, record: TaskRecord, plan: Plan) -> TaskRecord:
+        """Upload, send once, and record the outcome (held in memory if the journal cannot take it yet)."""
+        try:
+            body = await upload_inputs(self.deps, plan, record.tenant)
+        except WanMcpError as exc:
+            await move(self.deps, record, "refused", finished_at=self.clock.now(), error=error_of(exc), detail="upload")
+            raise
+        sent = dict(record.request, body=body)
+        record = await self.store.update_task(
+            record.handle, request=sent, submitted_at=self.clock.now(), detail="sending"
+        )
+        request = dataclasses.replace(plan.request, body=body)
+        try:
+            created = await self.deps.client(record.tenant).submit(request, model=plan.model)
+        except SubmitOutcomeUnknown as exc:
+            return await self._outcome(record, "no_answer", error=error_of(exc), detail=exc.message)
+        except (ApiError, TransportError) as exc:
+            await move(
+                self.deps,
+                record,
+                "refused",
+                finished_at=self.clock.now(),
+                error=error_of(exc),
+                detail=f"refused: {exc.code}",
+            )
+            raise
+        return await self._outcome(
+            record,
+            "accepted",
+            task_id=created.task_id,
+            request_id=created.request_id,
+            status=task_status(created.status) or "PENDING",
+            detail="accepted",
+        )
+
+    async def _outcome(self, record: TaskRecord, event: Any, **changes: Any) -> TaskRecord:
+        """Record what the submit did; when the journal is busy, hold it in memory and write it when it answers."""
+        detail = changes.pop("detail", "")
+        try:
+            written = await self.store.update_task(
+                record.handle, state=transition(record.state, event), detail=detail, **changes
+            )
+        except JournalUnavailable as exc:
+            log.error("%s: %s; holding it in memory until the journal answers", record.handle, exc.message)
+            held = dataclasses.replace(record, state=transition(record.state, event), **changes)
+            self.held[record.handle] = held
+            if self.group is not None:
+                self.group.start_soon(self._write_held, held, detail)
+            return held
+        self.tracker.watch(written)
+        return written
+
+    async def _write_held(self, held: TaskRecord, detail: str) -> None:
+        changes = {name: getattr(held, name) for name in ("state", "task_id", "request_id", "status", "error")}
+        while True:
+            try:
+                written = await self.store.update_task(held.handle, detail=detail + " (written late)", **changes)
+            except JournalUnavailable:
+                await anyio.sleep(HELD_RETRY_SECONDS)
+                continue
+            self.held.pop(held.handle, None)
+            self.tracker.watch(written)
+            return
+
+    # -- poll and wait
+    async def find(self, key: str, tenant: str | None = None) -> TaskRecord:
+        """A job by task id or handle (only the tenant's own when `tenant` is given)."""
+        key = key.strip()
+        for held in self.held.values():
+            if key in (held.handle, held.task_id) and (tenant is None or held.tenant == tenant):
+                return held
+        record = await self.store.get_task(key, tenant=tenant) if key else None
+        if record is None:
+            raise _unknown_job(key)
+        return record
+
+    async def poll(
+        self, key: str, *, wait_seconds: int = 0, progress: ProgressFn | None = None, tenant: str | None = None
+    ) -> TaskView:
+        """The job now (asking DashScope when useful), or once it ends within `wait_seconds`."""
+        record = await self.find(key, tenant)
+        if record.handle in self.held:
+            return self._held_view(record)
+        outage = ""
+        try:
+            record = await self.tracker.check(record)
+            wait = max(0, min(MAX_WAIT_SECONDS, wait_seconds))
+            if wait > 0 and not record.final:
+                record = await self.tracker.wait(record, wait, progress)
+        except DashScopeError as exc:
+            outage = f" DashScope is not answering right now ({exc.code}: {exc.message}); this is the last known state."
+        view = self.view(record)
+        return view.model_copy(update={"message": view.message + outage}) if outage else view
+
+    def _held_view(self, record: TaskRecord) -> TaskView:
+        view = self.view(record)
+        return view.model_copy(
+            update={
+                "message": f"The job was created at DashScope (task {record.key}) but the journal is busy: it is held "
+                f"in memory and written as soon as the journal answers. Poll {record.key} again; do not resubmit."
+            }
+        )
+
+    def view(self, record: TaskRecord) -> TaskView:
+        """What a tool returns about a job."""
+        return task_view(record, schedule(record, attentive=False), self.clock.now())
+
+    # -- list and cancel
+    async def list(
+        self, *, status: str | None = None, since_hours: float | None = None, limit: int = 20, tenant: str | None = None
+    ) -> TaskList:
+        """Jobs from the journal, newest first, by status or state and age."""
+        statuses = states = None
+        if status:
+            found = task_status(status)
+            if found is not None:
+                statuses = (found,)
+            else:
+                state = job_state(status)
+                if state is None:
+                    raise RequestInvalid(
+                        Problem(
+                            "status",
+                            "invalid_value",
+                            f"{status!r} is neither a DashScope status nor a job state",
+                            "use PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN or "
+                            + ", ".join(s.value for s in JobState),
+                        )
+                    )
+                states = (state,)
+        since = self.clock.now() - since_hours * 3600 if since_hours else None
+        where = TaskFilter(states=states, statuses=statuses, since=since, tenant=tenant, limit=max(1, min(limit, 200)))
+        views = [self.view(r) for r in await self.store.list_tasks(where)]
+        note = self.store.recovery_note
+        return TaskList(
+            tasks=views, count=len(views), note=f"{note}; jobs of the last day were rebuilt" if note else None
+        )
+
+    async def cancel(self, key: str, tenant: str | None = None) -> CancelView:
+        """Cancel a job still queued (PENDING): nothing is billed."""
+        record = await self.find(key, tenant)
+        if record.task_id is None:
+            raise RequestInvalid(
+                Problem("task_id", "invalid_value", "this job has no DashScope task id yet", "poll it first")
+            )
+        record = await self.tracker.check(record)
+        if record.status != "PENDING" or record.task_id is None:
+            raise ApiError(
+                f"task {record.task_id} is {record.status}: only a PENDING task can be cancelled",
+                code="UnsupportedOperation",
+                fix="a running task finishes and is billed only if it succeeds; nothing to do",
+            )
+        await self.deps.client(record.tenant).cancel_task(record.task_id)
+        record = await move(
+            self.deps,
+            record,
+            "canceled",
+            status="CANCELED",
+            finished_at=self.clock.now(),
+            detail="cancelled by request",
+        )
+        self.tracker.watch(record).publish(record)
+        return CancelView(
+            handle=record.handle,
+            task_id=record.task_id,
+            canceled=True,
+            status="CANCELED",
+            message="Cancelled before it started: nothing is billed.",
+        )
