@@ -17,10 +17,10 @@ import mediafiles
 from conftest import LiveEmulator
 from wan_mcp.config import Settings, load_settings
 from wan_mcp.errors import RequestInvalid
-from wan_mcp.longvideo import ChainRunner
 from wan_mcp.server import build_server
 from wan_mcp.service import WanService
-from wan_mcp.studio import Studio
+from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
+from wan_mcp.service.studio import Studio
 
 pytestmark = pytest.mark.anyio
 SHOTS = [
@@ -36,15 +36,8 @@ def settings_for(live: LiveEmulator, tmp_path: Path) -> Settings:
 
 @asynccontextmanager
 async def tools(settings: Settings) -> AsyncIterator[tuple[WanService, ChainRunner, Studio]]:
-    service = WanService(settings)
-    runner = ChainRunner(service)
-    async with anyio.create_task_group() as group:
-        await group.start(service.run)
-        try:
-            yield service, runner, Studio(service)
-        finally:
-            group.cancel_scope.cancel()
-    await service.aclose()
+    async with WanService.open(settings) as service:
+        yield service, ChainRunner(service), Studio(service)
 
 
 def frames_of(path: Path) -> int:
@@ -52,13 +45,13 @@ def frames_of(path: Path) -> int:
         return sum(1 for _ in container.decode(video=0))
 
 
-def long_spec(shots: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"kind": "long", "shots": shots, "common": {"resolution": "720P"}}
+def long_spec(shots: list[dict[str, Any]]) -> ChainSpec:
+    return ChainSpec(kind="long", shots=tuple(Shot(**shot) for shot in shots), common={"resolution": "720P"})
 
 
 async def finish(runner: ChainRunner, view: Any) -> Any:
     while view.state not in ("delivered", "failed"):
-        view = runner.view(await runner.wait(view.handle, 30, None))
+        view = await runner.view(await runner.wait(view.handle, 30, None))
     return view
 
 
@@ -89,7 +82,7 @@ async def test_long_video_interrupted_and_resumed_pays_once(emulator: LiveEmulat
     emulator.emulator.faults.fail_tasks[0]["count"] = 0  # armed below, for the third submit only
     settings = settings_for(emulator, tmp_path)
     async with tools(settings) as (service, runner, _studio):
-        original_submit = service.client.submit
+        original_submit = service.deps.client().submit
         calls = 0
 
         async def third_fails(request: Any, *, model: str) -> Any:
@@ -99,7 +92,7 @@ async def test_long_video_interrupted_and_resumed_pays_once(emulator: LiveEmulat
                 emulator.emulator.faults.fail_tasks[0]["count"] = 1
             return await original_submit(request, model=model)
 
-        service.client.submit = third_fails  # type: ignore[method-assign]
+        service.deps.client().submit = third_fails  # type: ignore[method-assign]
         first = await finish(runner, await runner.start(long_spec(SHOTS), dry_run=False, wait_seconds=0, progress=None))
         assert first.state == "failed" and "same shots" in first.message
         assert [s["state"] for s in first.segments] == ["delivered", "delivered", "failed"]
@@ -128,7 +121,7 @@ async def test_extend_video_joins_a_new_segment(emulator: LiveEmulator, tmp_path
         )
         view = await finish(runner, await runner.start(spec, dry_run=False, wait_seconds=0, progress=None))
     assert view.state == "delivered" and frames_of(Path(view.local_path)) == 5 * 30
-    assert Path(spec["source_frame"]).exists()
+    assert Path(spec.source_frame or "").exists()
 
 
 async def test_extract_frame_and_merge_with_sound(emulator: LiveEmulator, tmp_path: Path) -> None:

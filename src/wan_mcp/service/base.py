@@ -8,6 +8,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import anyio
 from pydantic import SecretStr
 
 from wan_mcp.config import Settings
@@ -35,6 +36,7 @@ class Deps:
     clock: Clock
     owner: str = field(default_factory=process_identity)
     clients: dict[str, DashScopeClient] = field(default_factory=dict)
+    sending: set[str] = field(default_factory=set)  # jobs whose submit call runs in this process right now
 
     def client(self, tenant: str = "") -> DashScopeClient:
         """The DashScope client for a tenant's key and region (the configured key for the single user)."""
@@ -63,3 +65,11 @@ class Deps:
         for client in self.clients.values():
             await client.aclose()
         await self.store.close()
+
+
+async def keep_lease(deps: Deps, handle: str) -> None:
+    """Renew this process's lease on a job until cancelled (while a long upload, submit or download runs)."""
+    while True:
+        await anyio.sleep(LEASE_SECONDS / 3)
+        now = deps.clock.now()
+        await deps.store.take_lease(handle, deps.owner, until=now + LEASE_SECONDS, now=now)

@@ -18,7 +18,7 @@ import anyio
 from wan_mcp.errors import DownloadFailed, ResultExpired, TransportError
 from wan_mcp.files import slug, unique_path
 from wan_mcp.journal.records import TaskRecord
-from wan_mcp.service.base import LEASE_SECONDS, Deps
+from wan_mcp.service.base import LEASE_SECONDS, Deps, keep_lease
 from wan_mcp.service.status import error_view, move
 from wan_mcp.states import JobState
 
@@ -56,7 +56,7 @@ async def deliver(deps: Deps, record: TaskRecord) -> TaskRecord:
         return record  # another process is saving it
     try:
         async with anyio.create_task_group() as group:
-            group.start_soon(_keep_lease, deps, record.handle)
+            group.start_soon(keep_lease, deps, record.handle)
             try:
                 saved = await _download(deps, taken)
             finally:
@@ -65,14 +65,6 @@ async def deliver(deps: Deps, record: TaskRecord) -> TaskRecord:
     finally:
         with anyio.CancelScope(shield=True):
             await deps.store.release_lease(record.handle, deps.owner)
-
-
-async def _keep_lease(deps: Deps, handle: str) -> None:
-    """Renew the lease while a long download runs."""
-    while True:
-        await anyio.sleep(LEASE_SECONDS / 3)
-        now = deps.clock.now()
-        await deps.store.take_lease(handle, deps.owner, until=now + LEASE_SECONDS, now=now)
 
 
 async def _download(deps: Deps, record: TaskRecord) -> TaskRecord:

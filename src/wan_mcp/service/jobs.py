@@ -31,7 +31,7 @@ from wan_mcp.polling import Clock
 from wan_mcp.present import cost_sentence, estimate_view, task_view
 from wan_mcp.requests import Plan, plan_request
 from wan_mcp.service import recovery
-from wan_mcp.service.base import MAX_WAIT_SECONDS, Deps, ProgressFn
+from wan_mcp.service.base import LEASE_SECONDS, MAX_WAIT_SECONDS, Deps, ProgressFn, keep_lease
 from wan_mcp.service.status import error_of, move
 from wan_mcp.service.tracking import Tracker, schedule
 from wan_mcp.service.uploads import content_hash, upload_inputs
@@ -85,6 +85,7 @@ class WanService:
         """A running service: the journal open, its jobs followed (with `adopt`, every unfinished one)."""
         deps = Deps(settings, store or await open_store(settings), clock or Clock(speed=settings.poll_speed))
         service = cls(deps)
+        failure: BaseException | None = None
         try:
             async with anyio.create_task_group() as group:
                 service.group = group
@@ -94,11 +95,15 @@ class WanService:
                     group.start_soon(service.rebuild_if_damaged)
                 try:
                     yield service
+                except BaseException as exc:  # the caller's own error: raised as it is once the group is closed
+                    failure = exc
                 finally:
                     group.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
                 await deps.aclose()
+        if failure is not None:
+            raise failure
 
     async def recheck_deliveries(self) -> None:
         """After a start: videos delivered lately whose file was damaged are downloaded again."""
@@ -172,6 +177,8 @@ class WanService:
                 notes=list(plan.notes),
                 created_at=now,
                 updated_at=now,
+                lease_owner=self.deps.owner,  # held while this call sends: a restart after a crash reconciles it
+                lease_until=now + LEASE_SECONDS,
             ),
             detail="recorded before sending",
             duplicate_since=None if allow_duplicate else now - DUPLICATE_WINDOW_SECONDS,
@@ -186,7 +193,16 @@ class WanService:
                 f"so this would pay twice. {view.message} To make a second one on purpose, pass allow_duplicate: true.",
                 **{**base, "notes": [*plan.notes, "Duplicate: an identical request was submitted within the hour."]},
             )
-        record = await self._send(record, plan)
+        self.deps.sending.add(record.handle)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(keep_lease, self.deps, record.handle)
+                try:
+                    record = await self._send(record, plan)
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            self.deps.sending.discard(record.handle)
         task = await self.poll(record.handle, wait_seconds=wait_seconds, progress=progress, tenant=tenant)
         return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
 

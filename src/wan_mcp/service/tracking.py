@@ -25,7 +25,7 @@ from wan_mcp.polling import Schedule, schedule_for
 from wan_mcp.present import elapsed_of, progress_text
 from wan_mcp.service import delivery, reconcile
 from wan_mcp.service.base import LEASE_SECONDS, Deps, ProgressFn
-from wan_mcp.service.status import apply_status
+from wan_mcp.service.status import apply_status, move
 from wan_mcp.states import ACTIVE_STATES, JobState
 
 log = logging.getLogger("wan_mcp.tracking")
@@ -209,8 +209,14 @@ class Tracker:
         if record.status == "SUCCEEDED" or record.state in (JobState.DOWNLOADING, JobState.SAVE_FAILED):
             watch.publish(await delivery.deliver(self.deps, record))
             return SAVE_RETRY_SECONDS if watch.record.state is JobState.SAVE_FAILED else 1.0
+        if record.state is JobState.SUBMITTING:
+            if record.handle in self.deps.sending:
+                return 1.0  # the call that recorded it is still sending it
+            # Found mid-submit, its owner gone (a crash or kill): whether a task exists is unknown. Never resend.
+            watch.publish(await move(self.deps, record, "restarted", detail="found mid-submit after a restart"))
+            return 0.0
         if record.task_id is None:
-            return 1.0  # still being submitted by the call that recorded it
+            return 1.0
         await self._query(watch)
         if watch.record.status == "SUCCEEDED":
             return 0.0
