@@ -246,3 +246,24 @@ def test_a_full_disk_is_the_jobs_state_and_is_retried(emulator: LiveEmulator, tm
     (state, message), (final, complete) = json.loads(result.stdout)
     assert state == "save_failed" and "no space left" in message and "free at least" in message
     assert (final, complete) == ("delivered", True)
+
+
+async def test_tools_that_need_no_journal_work_when_it_cannot_be_opened(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """A journal that cannot be opened at all still lets list_modes and dry runs work; a paid submit is refused in
+    our format, with nothing sent."""
+    from mcp import Client
+
+    from wan_mcp.server import build_server
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the data folder should be")
+    settings = settings_for(emulator, tmp_path, WAN_MCP_DATA_DIR=str(blocked / "data"))
+    async with Client(build_server(settings)) as client:
+        modes = await client.call_tool("list_modes", {})
+        dry = await client.call_tool("submit_video", {**T2V, "dry_run": True})
+        paid = await client.call_tool("submit_video", dict(T2V))
+    assert not modes.is_error and not dry.is_error
+    assert (
+        paid.is_error and "journal_unavailable" in paid.content[0].text and "nothing was sent" in paid.content[0].text
+    )
+    assert emulator.requests("submit") == []
