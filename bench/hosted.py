@@ -15,8 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import hosted_harness  # noqa: E402
+import hosted_harness  # noqa: E402  (the harness lives with the tests that use it too)
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -28,8 +30,6 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=100.0)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    import psycopg
-
     name = None
     url = args.database_url
     if url is None:
