@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import hosted_harness  # noqa: E402  (the harness lives with the tests that use it too)
+import hosted_harness  # the harness lives with the tests that use it too
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
