@@ -33,7 +33,7 @@ def task_values(changes: Mapping[str, Any]) -> dict[str, Any]:
     """The column values of some fields of a task record."""
     values: dict[str, Any] = {}
     for name, value in changes.items():
-        if name not in TASK_FIELDS or name == "handle" and len(changes) == 1:
+        if name not in TASK_FIELDS or (name == "handle" and len(changes) == 1):
             raise ValueError(f"not a journal field: {name}")
         if name in _JSON_FIELDS:
             values[_JSON_FIELDS[name]] = None if value is None else _dumps(value)

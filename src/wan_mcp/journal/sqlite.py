@@ -393,7 +393,7 @@ class SqliteStore:
 
         return await self._run(select)
 
-    async def query_slot(self, *, per_second: float) -> float:
+    async def query_slot(self, *, per_second: float) -> float:  # noqa: ARG002 (the protocol's signature)
         """On one machine each process keeps its own limit (the client's limiter): nothing to share here."""
         return 0.0
 
