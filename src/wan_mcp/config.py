@@ -155,8 +155,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         raise ConfigError(f"WAN_MCP_POLL_SPEED={speed!r} is not a number", fix="leave it unset (1)") from None
     if poll_speed <= 0:
         raise ConfigError("WAN_MCP_POLL_SPEED must be positive", fix="leave it unset (1)")
-    if not 0 < query_qps <= 20:
-        raise ConfigError("WAN_MCP_QUERY_QPS must be in (0, 20]", fix="DashScope allows 20 task queries per second")
+    if not 0 < query_qps < 20:
+        raise ConfigError(
+            "WAN_MCP_QUERY_QPS must be above 0 and below 20",
+            fix="DashScope allows 20 task queries per second per account; a limit of N lets N + 1 fit in one second, "
+            "so use at most 19 (15 by default)",
+        )
     allowed = env.get("WAN_MCP_ALLOWED_DIRS", "").strip()
     allowed_dirs = tuple(Path(p).expanduser() for p in allowed.split(os.pathsep) if p.strip()) if allowed else None
     return Settings(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -363,6 +364,18 @@ class PostgresStore:
             if answered - asked - row["held"] <= gap / 4:
                 break
         return wait
+
+    async def shared_secret(self, name: str) -> bytes:
+        fresh = secrets.token_bytes(32)
+        async with self._statement() as cur:
+            await cur.execute(
+                "INSERT INTO secrets (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING", (name, fresh)
+            )
+            await cur.execute("SELECT value FROM secrets WHERE name = %s", (name,))
+            row = await cur.fetchone()
+        if row is None:
+            raise JournalUnavailable(f"the journal database {self.name} kept no secret {name!r}")
+        return bytes(row["value"])
 
     async def close(self) -> None:
         await self._pool.close()

@@ -57,7 +57,9 @@ _QUERY_CLOCK = (
     "CREATE TABLE query_clock (id SMALLINT PRIMARY KEY CHECK (id = 1), next_at DOUBLE PRECISION NOT NULL)",
     "INSERT INTO query_clock (id, next_at) VALUES (1, 0)",
 )
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_JOBS, _QUERY_CLOCK)  # migration n is MIGRATIONS[n - 1]
+# Random secrets made once and shared by every replica (e.g. the key that signs download links).
+_SECRETS = ("CREATE TABLE secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL)",)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_JOBS, _QUERY_CLOCK, _SECRETS)  # migration n is MIGRATIONS[n - 1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # -- the statements that decide races between replicas
