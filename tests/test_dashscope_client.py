@@ -19,6 +19,7 @@ import mediafiles
 from conftest import CANARY_KEY, LiveEmulator
 from wan_mcp import errors
 from wan_mcp.dashscope import DashScopeClient, RetryPolicy, TaskInfo, Usage
+from wan_mcp.inputs import open_for_upload
 from wan_mcp.requests import plan_request
 
 pytestmark = pytest.mark.anyio
@@ -214,7 +215,8 @@ async def test_upload_then_submit(client: DashScopeClient, tmp_path: Path) -> No
     """A local image uploads through getPolicy + the upload host and is usable as oss:// with the header."""
     image = mediafiles.write(tmp_path / "cat photo.png", mediafiles.png(720, 960))
     plan = plan_request({"mode": "i2v", "image": str(image), "resolution": "720P"})
-    oss = await client.upload(image, model=plan.model_name, content_type="image/png")
+    with open_for_upload(image, size=image.stat().st_size) as file:
+        oss = await client.upload(file, model=plan.model_name, content_type="image/png")
     assert oss.startswith("oss://dashscope-instant/") and oss.endswith("cat_photo.png")
     body = {**plan.request.body, "input": {**plan.request.body["input"], "img_url": oss}}
     request = type(plan.request)(plan.request.method, plan.request.path, plan.request.headers, body)

@@ -47,7 +47,7 @@ from wan_mcp.errors import (
     TransportError,
     api_error,
 )
-from wan_mcp.inputs import probe_file
+from wan_mcp.inputs import CheckedFile, probe_file
 from wan_mcp.requests import HttpRequest
 
 log = logging.getLogger("wan_mcp.dashscope")
@@ -501,10 +501,11 @@ class DashScopeClient:
         )
 
     async def upload_file(
-        self, policy: UploadPolicy, path: Path, *, content_type: str = "application/octet-stream"
+        self, policy: UploadPolicy, file: CheckedFile, *, content_type: str = "application/octet-stream"
     ) -> str:
-        """Upload a local file with a policy; returns its `oss://` URL."""
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", path.name) or "file"
+        """Upload an opened, checked local file (read from its checked descriptor) with a policy; returns its
+        `oss://` URL. Raises InputError when the file changed while it was being sent."""
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", file.name) or "file"
         key = f"{policy.upload_dir}/{name}"
         fields = {
             "OSSAccessKeyId": policy.access_key_id,
@@ -517,7 +518,7 @@ class DashScopeClient:
             "x-oss-content-type": content_type,
         }
         try:
-            with path.open("rb") as handle:
+            with file.reader() as handle:
                 response = await self.http.post(
                     policy.upload_host,
                     data=fields,
@@ -525,14 +526,15 @@ class DashScopeClient:
                     timeout=UPLOAD_TIMEOUT,
                 )
         except httpx2.TransportError as exc:
-            raise TransportError(f"network error while uploading {path.name}: {type(exc).__name__}") from None
+            raise TransportError(f"network error while uploading {name}: {type(exc).__name__}") from None
         if not response.is_success:
             raise error_from(response)
+        file.check_unchanged()
         return f"oss://{key}"
 
-    async def upload(self, path: Path, *, model: str, content_type: str = "application/octet-stream") -> str:
-        """Get a policy for `model` and upload `path`; returns the `oss://` URL to send."""
-        return await self.upload_file(await self.get_upload_policy(model), path, content_type=content_type)
+    async def upload(self, file: CheckedFile, *, model: str, content_type: str = "application/octet-stream") -> str:
+        """Get a policy for `model` and upload an opened, checked file; returns the `oss://` URL to send."""
+        return await self.upload_file(await self.get_upload_policy(model), file, content_type=content_type)
 
     # -- downloads
     async def download(self, url: str, dest: Path) -> DownloadResult:

@@ -18,7 +18,8 @@ import secrets
 import tempfile
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from wan_mcp.errors import (
     WanMcpError,
     classify,
 )
+from wan_mcp.inputs import CheckedFile, InputError, open_for_upload
 from wan_mcp.journal import ACTIVE_STATES, Journal, TaskRecord, new_handle
 from wan_mcp.polling import PollClock, PollState, poll_until_done, schedule_for
 from wan_mcp.requests import PendingUpload, Plan, plan_request, wait_text
@@ -228,12 +230,15 @@ class WanService:
         return modes_view(_region(region) if region else self.settings.region, mode)
 
     def plan(self, arguments: dict[str, Any], extra_allowed: tuple[Path, ...] = ()) -> Plan:
-        """Validate a request; local files may come from the allowed folders and `extra_allowed` (MCP roots)."""
+        """Validate a request; local files may come from the allowed folders, `extra_allowed` (MCP roots) and the
+        folders of wan-mcp's own files (videos, frames, chain clips), whatever WAN_MCP_ALLOWED_DIRS says."""
+        settings = self.settings
+        own = (settings.output_dir, settings.data_dir / "frames", settings.data_dir / "chains")
         return plan_request(
             arguments,
-            region=self.settings.region,
-            input_dir=self.settings.input_dir,
-            allowed_dirs=(*self.settings.allowed_dirs, *extra_allowed),
+            region=settings.region,
+            input_dir=settings.input_dir,
+            allowed_dirs=(*settings.allowed_dirs, *extra_allowed, *own),
         )
 
     # -- submit
@@ -355,30 +360,28 @@ class WanService:
         return None
 
     async def upload_inputs(self, plan: Plan) -> dict[str, Any]:
-        """The body with every local file (and data: URI the API takes no inline) replaced by its oss:// URL."""
+        """The body with every local file (and data: URI the API takes no inline) replaced by its oss:// URL.
+
+        Each local file is opened once (checked again on the descriptor: the path, size and content the plan saw)
+        and hashed and uploaded from that descriptor; a file swapped or rewritten since the plan is refused."""
         body: dict[str, Any] = json.loads(json.dumps(plan.request.body))
         for upload in plan.uploads:
-            digest = _content_hash(upload)
-            url = self.journal.known_upload(
-                digest, plan.model_name, plan.region, younger_than=catalog.UPLOAD_TTL_SECONDS - UPLOAD_MARGIN_SECONDS
-            )
-            if url is None:
-                url = await self._upload_one(upload, plan.model_name)
-                self.journal.remember_upload(digest, plan.model_name, plan.region, url)
+            with _open_upload(upload) as file:
+                digest = await anyio.to_thread.run_sync(file.sha256)
+                url = self.journal.known_upload(
+                    digest,
+                    plan.model_name,
+                    plan.region,
+                    younger_than=catalog.UPLOAD_TTL_SECONDS - UPLOAD_MARGIN_SECONDS,
+                )
+                if url is None:
+                    try:
+                        url = await self.client.upload(file, model=plan.model_name, content_type=_mime(file.path))
+                    except InputError as exc:
+                        raise _upload_refused(upload, exc) from None
+                    self.journal.remember_upload(digest, plan.model_name, plan.region, url)
             _set(body, upload.pointer, url)
         return body
-
-    async def _upload_one(self, upload: PendingUpload, model_name: str) -> str:
-        if upload.path is not None:
-            return await self.client.upload(upload.path, model=model_name, content_type=_mime(upload.path))
-        assert upload.data_uri is not None
-        header, _, payload = upload.data_uri.partition(",")
-        mime = header[5:].split(";")[0] or "application/octet-stream"
-        suffix = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/bmp": ".bmp"}.get(mime, "")
-        with tempfile.TemporaryDirectory(prefix="wan-mcp-") as folder:
-            path = Path(folder) / f"{upload.argument}{suffix}"
-            path.write_bytes(base64.b64decode(payload))
-            return await self.client.upload(path, model=model_name, content_type=mime)
 
     # -- reconciliation
     async def reconcile(self, handle: str) -> TaskRecord:
@@ -851,8 +854,34 @@ def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
 
 def _content_hash(upload: PendingUpload) -> str:
     if upload.path is not None:
-        return sha256_file(upload.path)
+        with _open_upload(upload) as file:
+            return file.sha256()
     return hashlib.sha256((upload.data_uri or "").encode()).hexdigest()
+
+
+@contextmanager
+def _open_upload(upload: PendingUpload) -> Iterator[CheckedFile]:
+    """The upload's file, opened and checked once (a data: URI is decoded into a private temporary file first)."""
+    with tempfile.TemporaryDirectory(prefix="wan-mcp-") as folder:
+        path, size = upload.path, upload.size_bytes
+        if path is None:
+            assert upload.data_uri is not None
+            header, _, payload = upload.data_uri.partition(",")
+            mime = header[5:].split(";")[0] or "application/octet-stream"
+            suffix = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/bmp": ".bmp"}
+            path = Path(folder) / f"{upload.argument}{suffix.get(mime, '')}"
+            path.write_bytes(base64.b64decode(payload))
+            size = None
+        try:
+            file = open_for_upload(path, size=size)
+        except InputError as exc:
+            raise _upload_refused(upload, exc) from None
+        with file:
+            yield file
+
+
+def _upload_refused(upload: PendingUpload, exc: InputError) -> RequestInvalid:
+    return RequestInvalid(Problem(upload.argument, exc.code, exc.message, exc.fix))
 
 
 def url_expiry(url: str | None, now: float) -> float:
