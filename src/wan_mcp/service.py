@@ -612,7 +612,7 @@ class WanService:
             size_bytes=result.size_bytes,
             sha256=result.sha256,
             claim_owner=None,
-            detail=f"downloaded and verified ({result.size_bytes} bytes)",
+            detail=f"downloaded ({result.size_bytes} bytes); {result.verification.summary}",
         )
 
     def _expired(self, record: TaskRecord) -> TaskRecord:
