@@ -58,26 +58,28 @@ async def test_fifo_swapped_in_after_the_plan_is_refused_without_blocking(
 ) -> None:
     """Regression: a checked file replaced by a FIFO is refused at once; no writer is ever needed to unblock us."""
     image = mediafiles.write(tmp_path / "cat.png", INSIDE_IMAGE)
-    rescued = threading.Event()
+    rescued, done = threading.Event(), threading.Event()
 
     def rescue() -> None:  # only if the upload path blocks on the FIFO: open it for writing so the test can end
-        try:
-            os.close(os.open(image, os.O_WRONLY | os.O_NONBLOCK))
-            rescued.set()
-        except OSError:
-            pass
+        while not done.wait(5):
+            try:
+                os.close(os.open(image, os.O_WRONLY | os.O_NONBLOCK))
+                rescued.set()
+            except OSError:
+                pass
 
     async with service_for(settings_for(emulator, tmp_path)) as service:
         plan = service.plan({"mode": "i2v", "image": str(image), "resolution": "720P"})
         image.unlink()
         os.mkfifo(image)
-        watchdog = threading.Timer(10, rescue)
+        watchdog = threading.Thread(target=rescue, daemon=True)
         watchdog.start()
         try:
             with pytest.raises(RequestInvalid) as err:
                 await service.upload_inputs(plan)
         finally:
-            watchdog.cancel()
+            done.set()
+            watchdog.join()
     assert not rescued.is_set(), "reading the upload blocked on a FIFO until a writer came"
     assert err.value.problems[0].code == "not_a_file"
 
@@ -101,7 +103,9 @@ async def test_sdk_key_file_as_reference_file_sends_nothing(emulator: LiveEmulat
     assert not any(CANARY_KEY.encode() in data for data in uploaded(emulator))
 
 
-async def test_own_frames_stay_readable_when_allowed_dirs_leave_them_out(emulator: LiveEmulator, tmp_path: Path) -> None:
+async def test_own_frames_stay_readable_when_allowed_dirs_leave_them_out(
+    emulator: LiveEmulator, tmp_path: Path
+) -> None:
     """Regression: a frame wan-mcp wrote under its data folder (a hidden folder of the home by default) is readable
     by it although WAN_MCP_ALLOWED_DIRS names only another folder; the data folder's other files are not."""
     data = tmp_path / ".local" / "share" / "wan-mcp"
