@@ -60,9 +60,9 @@ _KNOWN_TOKENS = re.compile(
     r"|\bAIza[0-9A-Za-z_-]{35}"
     r"|\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"
 )
-_ASSIGNMENT = re.compile(
-    r"(?im)^[^\n]*?\b[A-Za-z0-9_.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|private[_-]?key)"
-    r"[A-Za-z0-9_.-]*[\"']?\s*[=:]\s*[\"']?[^\s\"']{8,}"
+_ASSIGNMENT = re.compile(  # starts at the keyword, so a long line costs linear time, not quadratic
+    r"(?i)(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|private[_-]?key)"
+    r"[A-Za-z0-9_.-]{0,40}[\"']?[ \t]*[=:][ \t]*[\"']?[^\s\"']{8,}"
 )
 _BARE_TOKEN = re.compile(r"[A-Za-z0-9_\-.+/=:]{20,}")
 BARE_TOKEN_MAX_BYTES = 1024
