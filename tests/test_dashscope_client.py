@@ -462,3 +462,13 @@ def test_usage_variants_parse() -> None:
         {"output": {"task_id": "a", "task_status": "SUCCEEDED", "results": {"video_url": "u"}}}, "a"
     )
     assert animate.video_url == "u"
+
+
+async def test_a_part_that_is_a_link_is_never_followed(client: DashScopeClient, tmp_path: Path) -> None:
+    """A .part that is a symlink (to /dev/zero, or to a file elsewhere) is removed, not read or appended to."""
+    url, clean = await video_url(client, tmp_path)
+    elsewhere = tmp_path / "elsewhere.bin"
+    elsewhere.write_bytes(b"keep me")
+    (tmp_path / "v.mp4.part").symlink_to(elsewhere)
+    await client.download(url, tmp_path / "v.mp4")
+    assert (tmp_path / "v.mp4").read_bytes() == clean and elsewhere.read_bytes() == b"keep me"

@@ -149,7 +149,9 @@ class Download:
     async def run(self) -> DownloadResult:
         with _saving(self.part, None):
             self.dest.parent.mkdir(parents=True, exist_ok=True)
-        if self.part.exists():  # cut short earlier, even by a crash: keep the bytes, trusted only through the CRC
+        if self.part.is_symlink() or (self.part.exists() and not self.part.is_file()):
+            self._start_over("the partial file is not a regular file")  # never read or append through a link
+        elif self.part.exists():  # cut short earlier, even by a crash: keep the bytes, trusted only through the CRC
             await anyio.to_thread.run_sync(self._read_part)
         failures = 0
         while True:
@@ -250,6 +252,8 @@ class Download:
         code = found.group(1) if found else str(response.status_code)
         expires = url_expires_at(self.url)
         if expires is not None and self.clock() >= expires - EXPIRY_SKEW_SECONDS:
+            with _saving(self.part, None):
+                self.part.unlink(missing_ok=True)  # it can never be completed
             raise ResultExpired(
                 "the result URL has expired (24 h after the task ended)",
                 fix="the video can no longer be downloaded: generate it again",
