@@ -100,7 +100,7 @@ def _serve_http(env: dict[str, str], port: int) -> subprocess.Popen[str]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    for _ in range(100):
+    for _ in range(600):  # up to a minute on a loaded machine
         try:
             httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
             return process

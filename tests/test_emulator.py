@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 import time
@@ -15,6 +16,7 @@ import pytest
 
 import mediafiles
 from conftest import CANARY_KEY, LiveEmulator
+from wan_mcp.integrity import crc64
 
 T2V = "/services/aigc/video-generation/video-synthesis"
 I2V = T2V
@@ -426,6 +428,46 @@ def test_fault_truncated_download(emulator: LiveEmulator) -> None:
     emulator.faults(downloads=[{"count": 1, "truncate_after": 10_000}])
     with httpx2.Client(timeout=30) as http, pytest.raises(httpx2.RemoteProtocolError):
         http.get(url)
+
+
+def test_result_route_answers_like_oss(emulator: LiveEmulator) -> None:
+    """Length, an MD5 ETag, the CRC-64 of the object (on 200 and 206), byte ranges, and 416 with the size."""
+    url = wait(emulator, submit(emulator, t2v()))["output"]["video_url"]
+    with httpx2.Client(timeout=30) as http:
+        whole = http.get(url)
+        part = http.get(url, headers={"Range": "bytes=10-"})
+        beyond = http.get(url, headers={"Range": f"bytes={len(whole.content)}-"})
+    size = len(whole.content)
+    assert whole.headers["content-length"] == str(size) and whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["etag"] == f'"{hashlib.md5(whole.content, usedforsecurity=False).hexdigest().upper()}"'
+    assert whole.headers["x-oss-hash-crc64ecma"] == str(crc64(whole.content))
+    assert part.status_code == 206 and part.headers["x-oss-hash-crc64ecma"] == str(crc64(whole.content))
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
+    assert "<Code>InvalidRange</Code>" in beyond.text
+
+
+def test_fault_expired_body_before_expiry_and_bad_crc(emulator: LiveEmulator) -> None:
+    """Download faults: a 403 "Request has expired." while the URL is valid, a wrong or missing CRC-64, and
+    flipped bytes; each is consumed, then the object is served intact."""
+    url = wait(emulator, submit(emulator, t2v()))["output"]["video_url"]
+    with httpx2.Client(timeout=30) as http:
+        clean = http.get(url)
+        emulator.faults(
+            downloads=[
+                {"count": 1, "expired": True},
+                {"count": 1, "wrong_crc": True},
+                {"count": 1, "no_crc": True},
+                {"count": 1, "damage": [1000, 4]},
+            ]
+        )
+        refused, wrong, missing, damaged, again = (http.get(url) for _ in range(5))
+    assert refused.status_code == 403 and "Request has expired." in refused.text
+    assert int(wrong.headers["x-oss-hash-crc64ecma"]) != crc64(clean.content) and wrong.content == clean.content
+    assert "x-oss-hash-crc64ecma" not in missing.headers
+    flipped = bytes(b ^ 0xFF for b in clean.content[1000:1004])
+    assert damaged.content == clean.content[:1000] + flipped + clean.content[1004:]
+    assert damaged.headers["x-oss-hash-crc64ecma"] == clean.headers["x-oss-hash-crc64ecma"]
+    assert again.content == clean.content
 
 
 def test_deterministic_under_a_seed(make_emulator: Callable[..., LiveEmulator]) -> None:

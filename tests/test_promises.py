@@ -244,7 +244,7 @@ def test_a_full_disk_is_the_jobs_state_and_is_retried(emulator: LiveEmulator, tm
     result = subprocess.run(["unshare", "-r", "-m", *script], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     (state, message), (final, complete) = json.loads(result.stdout)
-    assert state == "save_failed" and "no space left" in message and "free at least" in message
+    assert state == "save_failed" and "no space left" in message and "MB free" in message
     assert (final, complete) == ("delivered", True)
 
 

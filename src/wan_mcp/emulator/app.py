@@ -2,7 +2,9 @@
 
 Routes (under /api/v1, as DashScope): both create endpoints, the synchronous face-detect, GET /tasks/{id},
 POST /tasks/{id}/cancel, GET /tasks (list), GET /uploads?action=getPolicy; plus the emulator's own OSS-style upload
-host (POST /oss), signed results (GET /results/{id}.mp4) and an admin API under /__emulator__ for tests:
+host (POST /oss), signed results (GET /results/{id}.mp4, served as OSS does: Content-Length, an MD5 ETag,
+x-oss-hash-crc64ecma, Accept-Ranges, 206/416 with Content-Range, and an XML 403 "Request has expired." only once the
+URL's Expires has passed) and an admin API under /__emulator__ for tests:
 
     GET  /__emulator__/state        tasks, counters        POST /__emulator__/faults   add faults (JSON)
     GET  /__emulator__/log          every request seen     POST /__emulator__/reset    forget everything
@@ -16,7 +18,11 @@ Faults (POST /__emulator__/faults, all optional, consumed in order):
      "drop_before_submit": 1,                # close the connection without creating anything
      "stall_submits": [{"count": 1, "seconds": 30}],   # create the task, answer only after a delay
      "stall_uploads": [{"count": 1, "seconds": 30}],   # hold a file upload before answering
-     "downloads": [{"count": 1, "bytes_per_second": 200000, "truncate_after": 1000000, "expired": false}],
+     "downloads": [{"count": 1, "bytes_per_second": 200000, "truncate_after": 1000000,
+                    "expired": false,              # a 403 "Request has expired." although the URL is still valid
+                    "wrong_crc": false,            # an x-oss-hash-crc64ecma that does not match the object
+                    "no_crc": false,               # no x-oss-hash-crc64ecma header at all
+                    "damage": [offset, length]}],  # those bytes of the object are served flipped
      "processing_seconds": 120,              # fixed processing time of new tasks (before --speed)
      "keyframe_seconds": 0.5,                # denser keyframes in new results (bigger files)
      "detect_fail": 1}                       # the next face pre-check says check_pass false
@@ -44,6 +50,7 @@ from heapq import heappop, heappush
 from pathlib import Path
 from typing import Any
 
+import anycrc  # type: ignore[import-untyped]
 import anyio
 
 from wan_mcp import catalog
@@ -171,6 +178,7 @@ class Emulator:
         self.submit_windows: dict[str, SlidingWindow] = {}
         self.query_window = SlidingWindow(self.config.query_qps)
         self.videos: dict[VideoSpec, Path] = {}
+        self.digests: dict[Path, tuple[str, int]] = {}  # result file → (OSS ETag, CRC-64/XZ)
         self.video_lock = anyio.Lock()
 
     def close(self) -> None:
@@ -598,26 +606,34 @@ class Emulator:
             return oss_error(403, "AccessDenied", "Request has expired.")
         file = await self.video_file(task.submission.video)
         size = file.stat().st_size
-        start, end = 0, size - 1
-        status = 200
+        etag, crc = self.digests[file]
+        if fault is not None and fault.get("wrong_crc"):
+            crc ^= 1
         headers = [
             ("Content-Type", "video/mp4"),
             ("Accept-Ranges", "bytes"),
-            ("ETag", f'"{task.id}"'),
+            ("ETag", etag),
             ("Last-Modified", datetime.fromtimestamp(task.end, timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")),
         ]
+        if not (fault is not None and fault.get("no_crc")):
+            headers.append(("x-oss-hash-crc64ecma", str(crc)))
+        start, end, status = 0, size - 1, 200
         spec = request.header("range")
         if spec:
             parsed = parse_range(spec, size)
             if parsed is None:
-                return Response(416, [("Content-Range", f"bytes */{size}")])
-            start, end = parsed
-            status = 206
+                response = oss_error(416, "InvalidRange", "The requested range cannot be satisfied.")
+                response.headers.append(("Content-Range", f"bytes */{size}"))
+                return response
+            (start, end), status = parsed, 206
             headers.append(("Content-Range", f"bytes {start}-{end}/{size}"))
         length = end - start + 1
-        rate = float(fault.get("bytes_per_second", 0)) if fault else 0.0
-        cut = fault.get("truncate_after") if fault else None
-        return Response(status, headers, stream=stream_file(file, start, length, rate, cut), content_length=length)
+        shaping = StreamFaults(
+            float(fault.get("bytes_per_second", 0)) if fault else 0.0,
+            fault.get("truncate_after") if fault else None,
+            tuple(fault["damage"]) if fault and fault.get("damage") else None,
+        )
+        return Response(status, headers, stream=stream_file(file, start, length, shaping), content_length=length)
 
     async def video_file(self, spec: VideoSpec) -> Path:
         """The MP4 for a video spec, made once and kept."""
@@ -645,6 +661,7 @@ class Emulator:
                     keyframe_seconds=spec.keyframe_seconds,
                 )
             )
+            self.digests[path] = await anyio.to_thread.run_sync(object_digests, path)
             self.videos[spec] = path
             return path
 
@@ -784,27 +801,60 @@ def parse_range(spec: str, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-async def stream_file(
-    path: Path, start: int, length: int, bytes_per_second: float, truncate_after: int | None
-) -> AsyncIterator[bytes]:
-    """The bytes of a file range, optionally slowed down or cut short (then the connection drops)."""
-    chunk_size = 256 * 1024 if not bytes_per_second else max(1024, int(bytes_per_second / 10))
+@dataclass(frozen=True)
+class StreamFaults:
+    """How a result body is served wrong: slowly, cut short (then the connection drops), or with damaged bytes."""
+
+    bytes_per_second: float = 0.0
+    truncate_after: int | None = None
+    damage: tuple[int, int] | None = None  # (offset in the object, length): served with every bit flipped
+
+
+async def stream_file(path: Path, start: int, length: int, faults: StreamFaults | None = None) -> AsyncIterator[bytes]:
+    """The bytes of a file range, served as `faults` say."""
+    faults = faults or StreamFaults()
+    rate, cut = faults.bytes_per_second, faults.truncate_after
+    chunk_size = 256 * 1024 if not rate else max(1024, int(rate / 10))
     sent = 0
     with path.open("rb") as handle:
         handle.seek(start)
         while sent < length:
-            if truncate_after is not None and sent >= truncate_after:
+            if cut is not None and sent >= cut:
                 raise DropConnection
             size = min(chunk_size, length - sent)
-            if truncate_after is not None:
-                size = min(size, truncate_after - sent)
+            if cut is not None:
+                size = min(size, cut - sent)
             chunk = handle.read(size)
             if not chunk:
                 break
+            if faults.damage is not None:
+                chunk = _damaged(chunk, start + sent, faults.damage)
             sent += len(chunk)
             yield chunk
-            if bytes_per_second:
-                await anyio.sleep(len(chunk) / bytes_per_second)
+            if rate:
+                await anyio.sleep(len(chunk) / rate)
+
+
+def _damaged(chunk: bytes, at: int, damage: tuple[int, int]) -> bytes:
+    first, last = max(at, damage[0]), min(at + len(chunk), damage[0] + damage[1])
+    if first >= last:
+        return chunk
+    data = bytearray(chunk)
+    for index in range(first - at, last - at):
+        data[index] ^= 0xFF
+    return bytes(data)
+
+
+def object_digests(path: Path) -> tuple[str, int]:
+    """An OSS object's ETag (the quoted, upper-case MD5 of a simple upload) and CRC-64/XZ (x-oss-hash-crc64ecma)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    crc: int | None = None
+    model = anycrc.Model("CRC64-XZ")
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            md5.update(chunk)
+            crc = model.calc(chunk) if crc is None else model.calc(chunk, crc)
+    return f'"{md5.hexdigest().upper()}"', int(crc if crc is not None else model.calc(b""))
 
 
 def run(config: EmulatorConfig, host: str, port: int, on_ready: Callable[[int], None] | None = None) -> None:

@@ -246,7 +246,7 @@ class ChainRunner:
     async def _submit_segment(self, chain: ChainRecord, spec: ChainSpec, index: int, frame: Path | None) -> ChainRecord:
         args = shot_arguments(spec, index, frame)
         try:
-            view = await self.service.submit(args, extra_allowed=(self.service.settings.data_dir,), tenant=chain.tenant)
+            view = await self.service.submit(args, tenant=chain.tenant)
         except WanMcpError as exc:
             return await self.fail(chain, f"segment {index + 1} was refused: {exc.message}", exc.fix)
         assert view.task is not None

@@ -138,13 +138,19 @@ class WanService:
             log.error("rebuilding the journal: %s", exc)
 
     # -- plan and submit
+    def own_folders(self) -> tuple[Path, ...]:
+        """The folders of wan-mcp's own files (videos, frames, chain clips): always readable by it."""
+        settings = self.settings
+        return (settings.output_dir, settings.data_dir / "frames", settings.data_dir / "chains")
+
     def plan(self, arguments: dict[str, Any], extra_allowed: tuple[Path, ...] = ()) -> Plan:
-        """Validate a request; local files may come from the allowed folders and `extra_allowed` (MCP roots)."""
+        """Validate a request; local files may come from the allowed folders, `extra_allowed` (MCP roots) and the
+        folders of wan-mcp's own files, whatever WAN_MCP_ALLOWED_DIRS says."""
         return plan_request(
             arguments,
             region=self.settings.region,
             input_dir=self.settings.input_dir,
-            allowed_dirs=(*self.settings.allowed_dirs, *extra_allowed),
+            allowed_dirs=(*self.settings.allowed_dirs, *extra_allowed, *self.own_folders()),
         )
 
     async def submit(
