@@ -252,3 +252,28 @@ def test_uncertain_offers_are_never_defaults() -> None:
         for region in REGIONS:
             model = catalog.default_model(mode, region)
             assert model is None or not model.regions[region].caution, (mode, region)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "base"),
+    [
+        ("wan2.7-t2v-2026-04-25", "wan2.7-t2v"),
+        ("wan2.7-t2v-2026-06-12", "wan2.7-t2v"),
+        ("wan2.7-i2v-2026-04-25", "wan2.7-i2v"),
+        ("wan2.7-r2v-2026-06-12", "wan2.7-r2v"),
+    ],
+)
+def test_dated_wan27_snapshots_are_models(snapshot: str, base: str) -> None:
+    """The dated wan2.7 ids of the official examples are models with their base's limits, sent under their own name,
+    never chosen as a default (bailian:wan27-*-api, bailian:r2v-guide)."""
+    model, parent = catalog.find_model(snapshot), catalog.find_model(base)
+    assert model is not None and parent is not None and model.snapshot_of == base
+    assert {o.name for o in model.regions.values()} == {snapshot} and model.regions.keys() == parent.regions.keys()
+    assert (model.prompt_max, model.durations, model.image, model.modes) == (
+        parent.prompt_max,
+        parent.durations,
+        parent.image,
+        parent.modes,
+    )
+    assert snapshot not in {m for ids in catalog.DEFAULT_MODELS.values() for m in ids}
+    assert "id" in catalog.fact_sources(model)

@@ -1223,9 +1223,23 @@ _WAN27_VIDEOEDIT = Model(
 )
 
 
+def _snapshot(model: Model, snapshot_id: str, source: str) -> Model:
+    """A dated snapshot: the model's limits under its own id (its name in every region)."""
+    return replace(
+        model,
+        id=snapshot_id,
+        regions={region: replace(offer, name=snapshot_id) for region, offer in model.regions.items()},
+        snapshot_of=model.id,
+        summary=f"Dated snapshot of {model.id}. {model.summary}",
+        fact_source={**model.fact_source, "id": source},
+    )
+
+
 MODELS: tuple[Model, ...] = (
     # ---------------------------------------------------------------- text to video
     _WAN27_T2V,
+    _snapshot(_WAN27_T2V, "wan2.7-t2v-2026-04-25", cite("bailian:wan27-t2v-api", "the model of every example")),
+    _snapshot(_WAN27_T2V, "wan2.7-t2v-2026-06-12", cite("3p:gateways", "issue 10: on the model and rate-limit pages")),
     Model(
         id="wan2.6-t2v",
         family="wan2.6",
@@ -1376,6 +1390,7 @@ MODELS: tuple[Model, ...] = (
     ),
     # ---------------------------------------------------------------- image to video
     _WAN27_I2V,
+    _snapshot(_WAN27_I2V, "wan2.7-i2v-2026-04-25", cite("bailian:wan27-i2v-api", "the model of every example")),
     Model(
         id="wan2.6-i2v-flash",
         family="wan2.6",
@@ -1617,6 +1632,7 @@ MODELS: tuple[Model, ...] = (
     ),
     # ---------------------------------------------------------------- reference to video
     _WAN27_R2V,
+    _snapshot(_WAN27_R2V, "wan2.7-r2v-2026-06-12", cite("bailian:r2v-guide", "the model of every example")),
     Model(
         id="wan2.6-r2v",
         family="wan2.6",

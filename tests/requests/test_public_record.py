@@ -110,3 +110,10 @@ def test_wan3_text_needs_a_prompt_a_file_or_a_link() -> None:
     )
     problems = refused({"mode": "t2v", "model": "wan3.0-video"})
     assert [(p.field, p.code) for p in problems] == [("prompt", "missing_argument")]
+
+
+def test_a_dated_snapshot_is_planned_under_its_own_name() -> None:
+    """wan2.7-i2v-2026-04-25 (the model of the official examples, bailian:wan27-i2v-api) plans like wan2.7-i2v."""
+    plan = ok({"mode": "i2v", "model": "wan2.7-i2v-2026-04-25", "image": IMAGE})
+    assert plan.request.body["model"] == plan.model == "wan2.7-i2v-2026-04-25"
+    assert plan.request.body["input"]["media"] == [{"type": "first_frame", "url": IMAGE}]
