@@ -101,6 +101,7 @@ ARGUMENT_HELP: dict[str, str] = {
     "check_image": "animate: pre-check the image (default true).",
     "audio_setting": f"{', '.join(catalog.takes('audio_setting'))}: auto (new sound) or origin (keep the input's "
     "sound).",
+    "reference_voices": "r2v: a voice (WAV/MP3 URL or path) per reference, in the order of references; null for none.",
     "reference_file": "Wan 3.0: a document as reference (needs prompt_extend).",
     "reference_link": "Wan 3.0: a web page URL as reference (needs prompt_extend).",
 }
