@@ -123,3 +123,11 @@ def test_reference_voices_are_accepted() -> None:
         }
     )
     assert "https://example.com/v.mp3" in submit(plan).inputs
+
+
+def test_deprecated_reference_video_urls_still_count_as_references() -> None:
+    """wan2.6 r2v still takes the deprecated reference_video_urls in place of reference_urls (ref:wan-api D-R2V)."""
+    plan = ok({"mode": "r2v", "model": "wan2.6-r2v", "prompt": "character1", "references": [VIDEO]})
+    body = copy.deepcopy(plan.request.body)
+    body["input"]["reference_video_urls"] = body["input"].pop("reference_urls")
+    assert submit(plan, body).inputs == [VIDEO]

@@ -11,6 +11,7 @@ from wan_mcp.inputs import MediaInfo
 
 KINDS: tuple[MediaKind, ...] = ("image", "video", "audio")
 _IMAGE_ARGS = ("image", "first_frame", "last_frame", "mask_image", "ref_images")
+_DEPRECATED_REFERENCES = "input:reference_video_urls"  # still accepted by wan2.6 r2v (ref:wan-api D-R2V)
 _VIDEO_ARGS = ("video", "mask_video", "first_clip", "last_clip")
 
 
@@ -35,6 +36,8 @@ def targets(model: Model) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     for argument, target in model.wire.items():
         slots = [target.format(kind=k) for k in KINDS] if "{kind}" in target else [target]
+        if target == "input:reference_urls":
+            slots.append(_DEPRECATED_REFERENCES)
         for slot in slots:
             found[slot] = (*found.get(slot, ()), argument)
     return found
