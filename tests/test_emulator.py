@@ -478,3 +478,11 @@ def test_deterministic_under_a_seed(make_emulator: Callable[..., LiveEmulator]) 
     assert ids_a == ids_b
     durations = [[round(t["end"] - t["start"], 6) for t in live.admin("state")["tasks"]] for live in (a, b)]
     assert durations[0] == durations[1]
+
+
+def test_upload_policy_follows_the_regions_storage(make_emulator: Callable[..., LiveEmulator]) -> None:
+    """getPolicy answers in Singapore (storage since the 2026-10 page) and is Not Found in Virginia (none there)."""
+    singapore = make_emulator(region="singapore")
+    assert get(singapore, "/uploads", action="getPolicy", model="wan2.6-i2v-flash").json()["data"]["upload_dir"]
+    virginia = make_emulator(region="virginia")
+    assert get(virginia, "/uploads", action="getPolicy", model="wan2.6-i2v").status_code == 404

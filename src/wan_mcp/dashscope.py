@@ -463,7 +463,7 @@ class DashScopeClient:
 
     async def face_detect(self, image_url: str) -> bool:
         """The synchronous s2v portrait pre-check (sent without X-DashScope-Async)."""
-        body = {"model": "wan2.2-s2v-detect", "input": {"image_url": image_url}}
+        body = {"model": catalog.face_check_model().id, "input": {"image_url": image_url}}
         path = catalog.ENDPOINT_PATHS["face-detect"]
         try:
             response = await self.http.post(self.url(path), json=body, headers=self.auth_headers())

@@ -55,7 +55,7 @@ import anyio
 
 from wan_mcp import catalog
 from wan_mcp.catalog import ENDPOINT_PATHS, RegionId
-from wan_mcp.emulator import rules
+from wan_mcp.emulator import outputs, rules
 from wan_mcp.emulator.http import DropConnection, HttpServer, Request, Response
 from wan_mcp.emulator.mp4 import write_mp4
 from wan_mcp.emulator.rules import ApiRefusal, Submission, VideoSpec
@@ -325,7 +325,7 @@ class Emulator:
         processing = (
             fixed
             if fixed is not None
-            else rules.processing_seconds(submission.model, submission.video, submission.tier, self.rng.uniform)
+            else outputs.processing_seconds(submission.model, submission.video, submission.tier, self.rng.uniform)
         )
         auth = request.header("authorization") or ""
         if self.faults.keyframe_seconds is not None:
@@ -484,7 +484,7 @@ class Emulator:
         if (request.header("x-dashscope-async") or "").lower() == "enable":
             raise ApiRefusal(403, "AccessDenied", "Current user api does not support asynchronous calls.")
         body = json_body(request)
-        if not isinstance(body, dict) or body.get("model") != "wan2.2-s2v-detect":
+        if not isinstance(body, dict) or body.get("model") not in rules.face_check_names(self.config.region):
             raise ApiRefusal(400, "InvalidParameter", "Model not exist.")
         output = rules.face_check(body)
         if self.faults.detect_fail > 0:
@@ -496,7 +496,7 @@ class Emulator:
     def policy(self, request: Request) -> Response:
         if request.query.get("action") != "getPolicy" or not request.query.get("model"):
             raise ApiRefusal(400, "InvalidParameter", rules.GENERIC_RANGE)
-        if self.config.region != "beijing":
+        if not catalog.REGIONS[self.config.region].uploads:
             raise ApiRefusal(404, "NotFound", "Not found!")
         now = self.clock()
         expires = now + 300

@@ -21,7 +21,7 @@ from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from wan_mcp import __version__, media
+from wan_mcp import __version__, catalog, media
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
 from wan_mcp.server import tools
@@ -99,7 +99,7 @@ def tool_specs() -> list[ToolSpec]:
             "dry_run=true returns every segment, the total billed seconds, cost and wait without spending. Each "
             "segment is a paid job; calling again with the same shots resumes (finished segments are never paid "
             "twice). Poll the returned handle with poll_task. For up to 30 s in one job, Wan 3.0 (submit_video, "
-            "mode t2v with its model) is an alternative.",
+            f"model {catalog.longest_model('t2v').id}) is an alternative.",
             media=True,
         ),
         ToolSpec(

@@ -40,7 +40,7 @@ ARGUMENT_HELP: dict[str, str] = {
     "prompt_extend": "Let DashScope rewrite the prompt for richer detail (default on); false keeps your wording.",
     "audio": "Your soundtrack (WAV/MP3, 3–30 s, ≤ 15 MB): URL or local path. Cut if longer than the video, silence "
     "after it if shorter. For s2v: the speech or song that drives the portrait.",
-    "generate_audio": "Sound on/off for models with a switch (wan2.6-i2v-flash, wan2.6-r2v-flash, Wan 3.0).",
+    "generate_audio": f"Sound on/off for models with a switch ({', '.join(catalog.model_ids(audio='switch'))}).",
     "seed": "0–2147483647 for repeatable results; omit for random.",
     "watermark": "Add the 'AI生成' watermark (default false).",
     "image": "The image to animate (i2v first frame; s2v/animate the person): https URL, oss://, data: URI (i2v) "
@@ -62,7 +62,8 @@ ARGUMENT_HELP: dict[str, str] = {
     "mask_type": "VACE video_edit: tracking (default) or fixed.",
     "expand_ratio": "VACE video_edit: grow the mask by 0–1 (default 0.05).",
     "expand_mode": "VACE video_edit: hull (default), bbox or original.",
-    "first_clip": "VACE extension (≤ 3 s with last_clip) or wan2.7-i2v: the clip to continue.",
+    "first_clip": f"VACE extension (≤ 3 s with last_clip) or {', '.join(catalog.takes('first_clip', 'i2v'))}: the clip "
+    "to continue.",
     "last_clip": "VACE video_extension: the clip to lead into.",
     "top_scale": "VACE outpainting: 1.0–2.0.",
     "bottom_scale": "VACE outpainting: 1.0–2.0.",
@@ -70,7 +71,9 @@ ARGUMENT_HELP: dict[str, str] = {
     "right_scale": "VACE outpainting: 1.0–2.0.",
     "quality": "animate: std (cheaper, default) or pro.",
     "check_image": "animate: pre-check the image (default true).",
-    "audio_setting": "wan2.7-videoedit: auto (new sound) or origin (keep the input's sound).",
+    "audio_setting": f"{', '.join(catalog.takes('audio_setting'))}: auto (new sound) or origin (keep the input's "
+    "sound).",
+    "reference_voices": "r2v: a voice (WAV/MP3 URL or path) per reference, in the order of references; null for none.",
     "reference_file": "Wan 3.0: a document as reference (needs prompt_extend).",
     "reference_link": "Wan 3.0: a web page URL as reference (needs prompt_extend).",
 }
