@@ -74,6 +74,15 @@ def test_reference_link_is_web_page() -> None:
     only(refused({**WAN3_R2V, "reference_link": "ftp://example.com/a"}), "reference_link", "invalid_value")
 
 
+def test_reference_file_is_a_document_refuses_an_image(tmp_path: Path) -> None:
+    """Wan 3.0 reads documents as a file reference: PDF, Office, Markdown/text (ref:wan3 2026-11, ali-bailian-mcp);
+    an image sent as one is refused by its content, a PDF accepted."""
+    picture = mediafiles.write(tmp_path / "notes.pdf", mediafiles.png(640, 480))
+    only(refused({**WAN3_R2V, "reference_file": str(picture)}), "reference_file", "invalid_format")
+    brief = mediafiles.write(tmp_path / "brief.pdf", b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    ok({**WAN3_R2V, "reference_file": str(brief)})
+
+
 def test_media_urls_ascii_for_vace() -> None:
     """VACE URLs must not contain Chinese characters (ref:wan-api 2026-11, D-VACE)."""
     args = {**VACE, "function": "video_outpainting", "video": "https://example.com/视频.mp4"}

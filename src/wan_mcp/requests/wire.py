@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from wan_mcp.inputs import open_for_upload
 from wan_mcp.requests.arguments import LIST_ARGS, MEDIA_ARGS
 from wan_mcp.requests.draft import Draft
 
@@ -148,7 +149,10 @@ def wire_value(draft: Draft, name: str) -> str:
     if source is not None and source.kind == "local" and source.path is not None:
         if name in draft.to_inline:
             fmt = source.info.format if source.info else "png"
-            return f"data:image/{fmt};base64,{base64.b64encode(source.path.read_bytes()).decode()}"
+            size = source.info.size_bytes if source.info else None
+            with open_for_upload(source.path, size=size) as file, file.reader() as handle:  # the checked file only
+                data = handle.read()
+            return f"data:image/{fmt};base64,{base64.b64encode(data).decode()}"
         return source.path.as_uri()
     base, _, rest = name.partition("[")
     value = draft.given[base]

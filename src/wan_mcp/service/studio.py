@@ -74,7 +74,8 @@ class Studio:
         """A local file inside the allowed folders (symlinks resolved), else a refusal naming the argument."""
         settings = self.service.settings
         try:
-            found = classify(value, input_dir=settings.input_dir, allowed=(*settings.allowed_dirs, *extra_allowed))
+            allowed = (*settings.allowed_dirs, *extra_allowed, *self.service.own_folders())
+            found = classify(value, input_dir=settings.input_dir, allowed=allowed)
         except InputError as exc:
             raise RequestInvalid(Problem(field, exc.code, exc.message, exc.fix)) from None
         if found.kind != "local" or found.path is None:

@@ -4,7 +4,8 @@ The order is the order problems are reported in, and it goes from the request's 
 
 1. which arguments: used by this model, required, one-of groups, exclusive pairs;
 2. the prompt: present where required, within the character limits; a reference link is a web page;
-3. each media input: ASCII URL, format, megabytes, PNG alpha, pixels, aspect ratio, length;
+3. each media input: ASCII URL, format, megabytes, PNG alpha, pixels, aspect ratio, length; a reference file is a
+   document;
 4. media as a set: list lengths, per-item labels, reference counts, voices, total reference length, regional kinds,
    VACE clip length;
 5. the output: duration offered, duration cautions, the lower maximum with reference videos, a ratio beside a first
@@ -42,6 +43,7 @@ RULES: tuple[Rule, ...] = (
     media.media_pixels,
     media.media_aspect_ratios,
     media.media_seconds,
+    media.reference_file_is_a_document,
     media.list_lengths,
     media.item_labels,
     media.reference_counts,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wan_mcp.errors import Problem
-from wan_mcp.inputs import MediaInfo
+from wan_mcp.inputs import InputError, MediaInfo, check_document
 from wan_mcp.requests.draft import Draft
 from wan_mcp.requests.media import checked_media, format_ok, label, measured
 
@@ -291,4 +291,16 @@ def clips_total_seconds(draft: Draft) -> list[Problem]:
         draft.cautions.append(
             f"{draft.function}: the clips must last {cap:g} s or less together (not checked for URLs)."
         )
+    return []
+
+
+def reference_file_is_a_document(draft: Draft) -> list[Problem]:
+    """A reference file is a document type the API reads, sniffed from its content (never a key or a binary)."""
+    source = draft.sources.get("reference_file")
+    if source is None:
+        return []
+    try:
+        check_document(source)
+    except InputError as exc:
+        return [draft.problem("reference_file", exc.code, f"reference_file: {exc.message}", exc.fix)]
     return []
