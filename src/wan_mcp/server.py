@@ -38,6 +38,7 @@ from wan_mcp.errors import RequestInvalid, WanMcpError
 from wan_mcp.longvideo import ChainRunner
 from wan_mcp.requests import VideoRequest, arguments_used
 from wan_mcp.service import MAX_WAIT_SECONDS, WanService, modes_view
+from wan_mcp.strict_args import StrictArguments
 from wan_mcp.studio import FrameView, MergeView, Studio
 from wan_mcp.views import CancelView, ModesView, SubmitView, TaskList, TaskView
 
@@ -561,6 +562,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         text = prompting.read_text(encoding="utf-8") if prompting else ""
         return f"Write a {mode} prompt for: {idea}\n\nKeep within the model's prompt limit (list_modes).\n\n{text}"
 
+    mcp.middleware.append(StrictArguments(mcp, secrets))  # closed input schemas, strict arguments (after the tools)
     return mcp
 
 
