@@ -120,14 +120,27 @@ def test_unknown_names_are_refused_with_the_nearest_real_name(schema: dict[str, 
 
 @pytest.mark.parametrize("schema", [TODAY, SLIM], ids=["anyof-null", "slim"])
 def test_types_are_strict_on_both_schema_shapes(schema: dict[str, Any]) -> None:
-    """No coercion: a quoted number, a number or word for a boolean, true for an integer, a string for a list."""
-    arguments = {"duration": "5", "dry_run": 1, "wait_seconds": True, "references": '["a.png"]', "strength": "0.5"}
+    """No coercion: a quoted number, a number or word for a boolean, true for an integer, a word for a list."""
+    arguments = {"duration": "5", "dry_run": 1, "wait_seconds": True, "references": "a.png", "strength": "0.5"}
     found = {line.split(":")[0]: line for line in lines(schema, arguments)}
     assert set(found) == {f"invalid_type ({n})" for n in arguments}
     assert found["invalid_type (duration)"].endswith("Fix: send 5 without quotes: a JSON integer, not a string.")
     assert "true or false" in found["invalid_type (dry_run)"]
-    assert found["invalid_type (references)"].endswith('send ["a.png"] without quotes: a JSON array, not a string.')
+    assert found["invalid_type (references)"].startswith('invalid_type (references): given the string "a.png"')
     assert "send 0.5 without quotes: a JSON number" in found["invalid_type (strength)"]
+
+
+@pytest.mark.parametrize("schema", [TODAY, SLIM], ids=["anyof-null", "slim"])
+def test_an_array_sent_as_json_text_is_decoded_then_checked(schema: dict[str, Any]) -> None:
+    """A list sent as JSON text where only an array is accepted is read as the array (the SDK decodes it next), and
+    checked as strictly: its items, and nested objects' names."""
+    assert lines(schema, {"references": '["a.png", "b.png"]', "shots": '[{"prompt": "p"}]'}) == []
+    found = lines(schema, {"references": '["a.png", 3]', "shots": '[{"prompt": "p", "Duration": 2}]'})
+    assert [line.split(":")[0] for line in found] == [
+        "invalid_type (references[1])",
+        "unknown_argument (shots[0].Duration)",
+    ]
+    assert lines(schema, {"negative_prompt": '["blur"]'}) == []  # a string stays a string where text is accepted
 
 
 @pytest.mark.parametrize("schema", [TODAY, SLIM], ids=["anyof-null", "slim"])
@@ -238,6 +251,10 @@ def toy_server(secret: str) -> MCPServer[Any]:
         raise RuntimeError(f"boom {secret}")
 
     @server.tool()
+    async def note(text: str | None = None) -> str:
+        return text or ""
+
+    @server.tool()
     async def place(point: Point, label: Annotated[str, Field(description="a label")] = "") -> str:
         return f"{label}{point.x}"
 
@@ -264,6 +281,18 @@ async def test_the_sdk_validation_never_speaks_pydantic(toy: Client) -> None:
     assert "invalid_value (number): the value does not fit this argument; accepted an integer." in text_of(result)
     assert "pydantic" not in text_of(result).lower() and "validation error" not in text_of(result)
     assert text_of(await toy.call_tool("pick", {"number": 3})) == "3"
+
+
+@pytest.mark.anyio
+async def test_a_json_looking_text_gets_the_way_around_the_sdk(toy: Client) -> None:
+    """A text that is itself a JSON array, for an optional text parameter, is decoded by the SDK and then refused:
+    the refusal says why and how to send it, in our format."""
+    result = await toy.call_tool("note", {"text": '["a fox"]'})
+    assert text_of(result) == (
+        f"{REFUSED}\njson_text (text): this text is itself a JSON array or object, which the MCP SDK decodes before "
+        "use. Fix: put a word before it, e.g. 'Scene: …'."
+    )
+    assert text_of(await toy.call_tool("note", {"text": 'Scene: ["a fox"]'})) == 'Scene: ["a fox"]'
 
 
 @pytest.mark.anyio

@@ -7,6 +7,8 @@ The SDK's own argument check is a pydantic model that drops unknown names, coerc
 - a name the schema does not publish (naming the nearest real ones), a missing required argument,
 - a value of the wrong JSON type (no coercion), outside its enum or range, NaN or infinity,
 - control characters, NULs and lone surrogates in any text (tab, newline and carriage return are text).
+An array or object sent as JSON text where the schema wants an array or object (and no string) is decoded first, as
+the SDK does next (some clients send lists that way); what is decoded is then checked as strictly as the rest.
 It also replaces the SDK's own texts that would still reach the agent (pydantic's, or a bare "Error executing tool
 X") with ours. Closing a schema adds `additionalProperties: false` to every object schema that lists `properties`
 and says nothing about other names; objects composed with `allOf` are not supported (pydantic emits none).
@@ -89,10 +91,31 @@ class ToolSchema:
         if not isinstance(arguments, dict):
             message = f"given {describe_value(arguments)}; accepted an object."
             return [Problem("arguments", "invalid_type", message, "send the arguments as {name: value}.")]
-        found = [p for error in self.validator.iter_errors(arguments) for p in self._explain(error)]
+        arguments = self.decoded(arguments)
+        try:
+            found = [p for error in self.validator.iter_errors(arguments) for p in self._explain(error)]
+            found += forbidden_values(arguments)
+        except RecursionError:
+            return [Problem("arguments", "too_deep", "the arguments are nested too deeply to read.", "flatten them.")]
         order = {echo(key): index for index, key in enumerate(arguments)}
         found.sort(key=lambda p: order.get(re.split(r"[.\[]", p.field, maxsplit=1)[0], len(order)))
-        return unique(found + forbidden_values(arguments))
+        return unique(found)
+
+    def decoded(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments with an array or object sent as JSON text (some clients do) decoded where the schema wants
+        an array or object and no string: the SDK decodes those next, and the decoded value is what is checked."""
+        decoded = dict(arguments)
+        for name, value in arguments.items():
+            about = self.schema.get("properties", {}).get(name)
+            if isinstance(about, dict) and isinstance(about.get("$ref"), str):
+                about = _resolve(self.schema, about["$ref"])
+            if not isinstance(value, str) or not isinstance(about, dict) or _accepts(about, "string"):
+                continue
+            with contextlib.suppress(ValueError, RecursionError):
+                parsed = json.loads(value)
+                if isinstance(parsed, list | dict) and _accepts(about, json_type(parsed)):
+                    decoded[name] = parsed
+        return decoded
 
     def describe(self, schema: Any) -> str:
         """What `schema` accepts, in words ("an integer from 0 to 50", '"t2v" or "i2v" or null')."""
@@ -174,12 +197,11 @@ def _resolve(root: Mapping[str, Any], ref: str) -> Any:
 
 
 def _range(schema: Mapping[str, Any]) -> str:
-    low, high = schema.get("minimum"), schema.get("maximum")
+    low, high, above = schema.get("minimum"), schema.get("maximum"), schema.get("exclusiveMinimum")
     if low is not None and high is not None:
         return f" from {low} to {high}"
     if low is not None or high is not None:
         return f" of at least {low}" if low is not None else f" of at most {high}"
-    above = schema.get("exclusiveMinimum")
     return f" above {above}" if above is not None else ""
 
 
@@ -211,10 +233,11 @@ def type_fix(instance: Any, schema: Mapping[str, Any]) -> str:
     if isinstance(instance, str):
         with contextlib.suppress(ValueError, RecursionError):
             parsed = json.loads(instance)
-            if not isinstance(parsed, str) and (_accepts(schema, json_type(parsed)) or _number_for(parsed, schema)):
+            kind = json_type(parsed)
+            if kind != "string" and (_accepts(schema, kind) or (kind == "integer" and _accepts(schema, "number"))):
                 shown = json.dumps(parsed, ensure_ascii=False)
                 shown = shown if len(shown) <= ECHO_CHARS else shown[:ECHO_CHARS] + "…"
-                return f"send {shown} without quotes: a JSON {json_type(parsed)}, not a string."
+                return f"send {shown} without quotes: a JSON {kind}, not a string."
     if _accepts(schema, "boolean") and isinstance(instance, int | str):
         return "send true or false (JSON booleans): numbers and words are not read as booleans."
     return "send the value with the type shown (no conversion is done)."
@@ -225,10 +248,6 @@ def _accepts(schema: Mapping[str, Any], kind: str) -> bool:
     if kinds == kind or (isinstance(kinds, list) and kind in kinds):
         return True
     return any(_accepts(b, kind) for key in ("anyOf", "oneOf") for b in schema.get(key, []) if isinstance(b, dict))
-
-
-def _number_for(value: Any, schema: Mapping[str, Any]) -> bool:
-    return json_type(value) == "integer" and _accepts(schema, "number")
 
 
 def choice_fix(instance: Any, schema: Mapping[str, Any]) -> str:
@@ -300,6 +319,8 @@ def describe_value(value: Any) -> str:
     if isinstance(value, list | dict):
         count, unit = len(value), "item" if isinstance(value, list) else "key"
         return f"an {json_type(value)} of {count} {unit}{'s' * (count != 1)}"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"an integer of {value.bit_length()} bits"
     return json.dumps(value) if isinstance(value, bool) or value is None else echo(repr(value))
 
 
@@ -333,7 +354,7 @@ class StrictArguments:
         problems = [self._unknown_tool(name)] if tool is None else tool.problems(given)
         if problems:
             return self._refusal(ctx, refusal_text(problems))
-        return self._without_library_text(name, await call_next(ctx))
+        return self._without_library_text(name, given, await call_next(ctx))
 
     async def tool(self, name: str) -> ToolSchema | None:
         """The closed schema of the tool `name` as published (None when there is no such tool)."""
@@ -366,24 +387,13 @@ class StrictArguments:
         with contextlib.suppress(KeyError, ValueError):  # an unknown version keeps the plain dump
             dumped = serialize_server_result("tools/call", version, dumped)
         if version in MODERN_PROTOCOL_VERSIONS:
-            server = self._server
-            info = Implementation(
-                name=server.name,
-                version=server.version,
-                title=server.title,
-                description=server.description,
-                website_url=server.website_url,
-                icons=server.icons,
-            )
-            stamp = info.model_dump(by_alias=True, mode="json", exclude_none=True)
-            dumped = {
-                "resultType": "complete",
-                **dumped,
-                "_meta": {**dumped.get("_meta", {}), SERVER_INFO_META_KEY: stamp},
-            }
+            fields = ("name", "version", "title", "description", "website_url", "icons")
+            info = Implementation(**{key: getattr(self._server, key) for key in fields})
+            stamp = {SERVER_INFO_META_KEY: info.model_dump(by_alias=True, mode="json", exclude_none=True)}
+            dumped = {"resultType": "complete", **dumped, "_meta": {**dumped.get("_meta", {}), **stamp}}
         return dumped
 
-    def _without_library_text(self, name: str, result: HandlerResult) -> HandlerResult:
+    def _without_library_text(self, name: str, arguments: dict[str, Any], result: HandlerResult) -> HandlerResult:
         """The tool's answer, with the SDK's own error texts (pydantic's report when its validation still fails,
         a bare "Error executing tool X" for a crash) replaced by ours."""
         if not isinstance(result, dict) or not result.get("isError"):
@@ -392,35 +402,45 @@ class StrictArguments:
         if not isinstance(content, list) or not content or not isinstance(content[0], dict):
             return result
         text = content[0].get("text")
-        replacement = self._replacement(name, text) if isinstance(text, str) else None
+        replacement = self._replacement(name, arguments, text) if isinstance(text, str) else None
         if replacement is None:
             return result
         first = {**content[0], "text": redact(replacement, self._secrets)}
         return {**result, "content": [first, *content[1:]]}
 
-    def _replacement(self, name: str, text: str) -> str | None:
+    def _replacement(self, name: str, arguments: dict[str, Any], text: str) -> str | None:
         prefix = f"Error executing tool {name}"
         report = text.removeprefix(prefix + ": ")
         if text.startswith(prefix + ": ") and PYDANTIC_REPORT.match(report):
-            return refusal_text(self._pydantic_problems(name, report))
+            return refusal_text(self._pydantic_problems(name, arguments, report))
         if text == prefix or "errors.pydantic.dev" in text or PYDANTIC_REPORT.search(text):
             return (
-                f"internal_error ({name}): wan-mcp failed unexpectedly; the details are in its log. Fix: nothing to "
-                "correct in the arguments: call list_tasks before trying again (a paid job may have started), and "
-                "report the problem if it repeats."
+                f"internal_error ({name}): wan-mcp failed unexpectedly; the details are in its log. Fix: check the "
+                "values given (a path or id that cannot exist?); before calling a paid tool again, call list_tasks: a "
+                "job may have started."
             )
         return None
 
-    def _pydantic_problems(self, name: str, report: str) -> list[Problem]:
-        """The fields the SDK's validation refused (its report's unindented lines), described by the schema."""
-        tool = self._tools.get(name)
-        problems = []
-        for line in report.splitlines()[1:]:
-            if line and not line[0].isspace():
-                parts = [int(p) if p.isdigit() else p for p in line.strip().split(".")]
-                about = tool.schema.get("properties", {}).get(parts[0]) if tool else None
-                accepted = tool.describe(about) if tool else "the published type"
-                message = f"the value does not fit this argument; accepted {accepted}."
-                problems.append(Problem(field_name(parts), "invalid_value", message, "give a value of that kind."))
+    def _pydantic_problems(self, name: str, arguments: dict[str, Any], report: str) -> list[Problem]:
+        """The fields the SDK's validation refused (its report's unindented lines), described by the schema; a text
+        that is itself a JSON array or object was decoded by the SDK (it does so for every non-`str` parameter)."""
+        tool, problems = self._tools.get(name), []
+        for line in (line.strip() for line in report.splitlines()[1:] if line and not line[0].isspace()):
+            parts = [int(p) if p.isdigit() else p for p in line.split(".")]
+            accepted = tool.describe(tool.schema.get("properties", {}).get(parts[0])) if tool else "another value"
+            message, fix = f"the value does not fit this argument; accepted {accepted}.", "give a value of that kind."
+            if len(parts) == 1 and _json_container(arguments.get(line)):
+                message = "this text is itself a JSON array or object, which the MCP SDK decodes before use."
+                fix = "put a word before it, e.g. 'Scene: …'."
+            problems.append(
+                Problem(field_name(parts), "json_text" if "JSON" in message else "invalid_value", message, fix)
+            )
         fallback = Problem("arguments", "invalid_value", "they do not fit the tool.", "check them against tools/list.")
         return unique(problems) or [fallback]
+
+
+def _json_container(value: Any) -> bool:
+    """Whether `value` is a text holding a JSON array or object."""
+    with contextlib.suppress(ValueError, RecursionError):
+        return isinstance(value, str) and isinstance(json.loads(value), list | dict)
+    return False
