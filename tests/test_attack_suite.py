@@ -172,7 +172,9 @@ def accepted(schema: dict[str, Any], name: str, value: Any) -> bool:
     array or object where no string is accepted (as wan-mcp and the SDK read it)."""
     if property_validator(schema, name).is_valid(value):
         return True
-    if not isinstance(value, str) or '"string"' in json.dumps(schema["properties"][name]):
+    about = schema["properties"][name]
+    kinds = [about.get("type"), *(branch.get("type") for branch in about.get("anyOf", []))]
+    if not isinstance(value, str) or "string" in kinds:
         return False
     try:
         decoded = json.loads(value)

@@ -429,12 +429,11 @@ class StrictArguments:
             parts = [int(p) if p.isdigit() else p for p in line.split(".")]
             accepted = tool.describe(tool.schema.get("properties", {}).get(parts[0])) if tool else "another value"
             message, fix = f"the value does not fit this argument; accepted {accepted}.", "give a value of that kind."
+            problem = Problem(field_name(parts), "invalid_value", message, fix)
             if len(parts) == 1 and _json_container(arguments.get(line)):
                 message = "this text is itself a JSON array or object, which the MCP SDK decodes before use."
-                fix = "put a word before it, e.g. 'Scene: …'."
-            problems.append(
-                Problem(field_name(parts), "json_text" if "JSON" in message else "invalid_value", message, fix)
-            )
+                problem = Problem(problem.field, "json_text", message, "put a word before it, e.g. 'Scene: …'.")
+            problems.append(problem)
         fallback = Problem("arguments", "invalid_value", "they do not fit the tool.", "check them against tools/list.")
         return unique(problems) or [fallback]
 
