@@ -28,6 +28,7 @@ from wan_mcp.server import tools
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
 from wan_mcp.server.http import DownloadLinks, TokenVerifier, refuse_tokens_in_urls, security_for
 from wan_mcp.server.resources import register_resources
+from wan_mcp.server.strict import StrictArguments
 from wan_mcp.server.tools import Runtime
 from wan_mcp.service import WanService
 from wan_mcp.service.chains import ChainRunner
@@ -199,6 +200,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
     )
     register_tools(mcp, settings.secrets)
     register_resources(mcp, settings)
+    mcp.middleware.append(StrictArguments(mcp, settings.secrets))  # closed input schemas, strict arguments
     if http_url is not None:
         mcp.custom_route("/files/{token}", methods=["GET", "HEAD"], name="files")(file_route(live))
     return mcp
