@@ -24,8 +24,8 @@ from pydantic import BaseModel, Field
 from wan_mcp.catalog_views import modes_view, region_id
 from wan_mcp.errors import Problem, RequestInvalid
 from wan_mcp.server.http import DownloadLinks
-from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, WanService
-from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
+from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, WanService, chains
+from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.studio import FrameView, MergeView, Studio
 from wan_mcp.views import CancelView, ModesView, SubmitView, TaskList, TaskView
 
@@ -224,7 +224,7 @@ async def merge_media(
     )
 
 
-class ShotArgument(BaseModel):
+class Shot(BaseModel):
     """One shot of a long video."""
 
     prompt: str = Field(description="what happens in this shot")
@@ -234,7 +234,7 @@ class ShotArgument(BaseModel):
 async def make_long_video(
     ctx: Context[Any],
     *,
-    shots: Annotated[list[ShotArgument], Field(description="the shots in order: {prompt, duration}")],
+    shots: Annotated[list[Shot], Field(description="the shots in order: {prompt, duration}")],
     image: Annotated[str | None, Field(description="start from this image (i2v) instead of text")] = None,
     resolution: Annotated[str | None, Field(description="480P, 720P or 1080P (default 720P)")] = None,
     aspect_ratio: Annotated[str | None, Field(description="first shot from text: 16:9, 9:16, 1:1, 4:3, 3:4")] = None,
@@ -246,9 +246,9 @@ async def make_long_video(
     dry_run: Annotated[bool, Field(description="plan and price only; nothing is sent or paid")] = False,
     wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description="hold up to this long")] = 0,
 ) -> TaskView:
-    spec = ChainSpec(
+    spec = chains.ChainSpec(
         kind="long",
-        shots=tuple(Shot(s.prompt, s.duration) for s in shots),
+        shots=tuple(chains.Shot(s.prompt, s.duration) for s in shots),
         image=image,
         aspect_ratio=aspect_ratio,
         t2v_model=t2v_model,
