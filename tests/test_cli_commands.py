@@ -46,7 +46,8 @@ def test_submit_wait_speaks_to_people(env: dict[str, str], emulator: LiveEmulato
     args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
     submitted = run(["submit", "--args-json", args, "--wait"], env)
     assert submitted.returncode == 0, submitted.stderr
-    path = submitted.stdout.split("Done in ", 1)[1].split(": ", 1)[1].splitlines()[0]
+    assert submitted.stdout.startswith("Done in ")
+    path = submitted.stdout.splitlines()[1].strip()
     assert Path(path).is_file() and "wan2.6-t2v · t2v · 2 s · 1280×720" in submitted.stdout
     assert "verified" in submitted.stdout
     progress = submitted.stderr.splitlines()
@@ -204,3 +205,10 @@ def test_http_bearer_token(env: dict[str, str]) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_serve_with_a_bad_setting_says_what_to_fix(env: dict[str, str]) -> None:
+    """A setting the server cannot use (an unknown region) stops it with one line naming the fix, no traceback."""
+    result = run(["serve"], {**env, "DASHSCOPE_REGION": "mars"}, timeout=30)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("wan-mcp cannot start: unknown region 'mars'. Fix: use one of beijing")

@@ -110,7 +110,8 @@ def test_results_speak_cli() -> None:
     assert "wan-mcp poll 7d41e602-eece-428b-bf7b-118e820865d6 --once" in running
     assert "Generating for 42s (usually 1–5 min)" in running
     assert delivered.splitlines() == [
-        "Done in 42s: /v/fox.mp4",
+        "Done in 42s, saved:",
+        "  /v/fox.mp4",
         "  wan2.6-t2v · t2v · 5 s · 1280×720 · 2.8 MB · SHA-256 535c25a9b781… verified",
     ]
     assert failed.splitlines() == ["Failed: boom (InternalError.Algo). Not charged.", "  Fix: wan-mcp submit again"]

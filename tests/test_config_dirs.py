@@ -43,3 +43,10 @@ def test_environment_overrides_the_defaults(tmp_path: Path) -> None:
     """WAN_MCP_DATA_DIR and WAN_MCP_OUTPUT_DIR win over every default."""
     settings = load_settings({"WAN_MCP_DATA_DIR": str(tmp_path / "d"), "WAN_MCP_OUTPUT_DIR": str(tmp_path / "o")})
     assert (settings.data_dir, settings.output_dir) == (tmp_path / "d", tmp_path / "o")
+
+
+def test_unfilled_bundle_placeholders_mean_not_set(tmp_path: Path) -> None:
+    """A blank optional MCPB setting arrives as the literal `${user_config.output_dir}`: it counts as unset."""
+    settings = load_settings({"HOME": str(tmp_path), "WAN_MCP_OUTPUT_DIR": "${user_config.output_dir}"})
+    assert settings.output_dir == default_output_dir({"HOME": str(tmp_path)})
+    assert load_settings({"DASHSCOPE_REGION": " ${user_config.region} "}).region == "beijing"

@@ -257,9 +257,14 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from wan_mcp.config import load_settings
+    from wan_mcp.errors import ConfigError
     from wan_mcp.server import build_server
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # the client's log shows this line: say what to change, not a traceback
+        sys.stderr.write(f"wan-mcp cannot start: {exc.message}. Fix: {exc.fix}.\n")
+        return EXIT_REFUSED
     configure_logging(settings.log_level, settings.secrets)
     if args.transport == "stdio":
         build_server(settings).run("stdio")

@@ -45,11 +45,17 @@ def _service() -> WanService:
 
 
 def _out() -> Console:
-    return Console(highlight=False, soft_wrap=True)  # the terminal wraps long lines: paths stay whole to copy
+    return _console(Console(highlight=False))
 
 
 def _err() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _console(Console(stderr=True, highlight=False))
+
+
+def _console(console: Console) -> Console:
+    """Words wrap to a terminal's width; into a file or pipe, lines go whole."""
+    console.soft_wrap = not console.is_terminal
+    return console
 
 
 def _show(args: argparse.Namespace, view: Any, text: Text | Any) -> None:

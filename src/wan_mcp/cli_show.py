@@ -11,7 +11,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -62,7 +62,7 @@ def _facts(view: TaskView) -> str:
     return " · ".join(parts)
 
 
-def task_text(view: TaskView, *, once: bool = False) -> Text:
+def task_text(view: TaskView, *, once: bool = False) -> Group:
     """A job in a few lines: what happened, the file or the fix, and the command to type next."""
     ident = _ident(view)
     again = f"wan-mcp poll {ident}"
@@ -72,7 +72,11 @@ def task_text(view: TaskView, *, once: bool = False) -> Text:
     if state == "delivered":
         took = f" in {clock(view.elapsed_seconds)}" if view.elapsed_seconds is not None else ""
         sha = f" · SHA-256 {view.sha256[:12]}… verified" if view.sha256 else ""
-        lines = [(f"Done{took}: {view.local_path}", "bold green"), (f"  {_facts(view)}{sha}", "")]
+        lines = [
+            (f"Done{took}, saved:", "bold green"),
+            (f"  {view.local_path}", "path"),
+            (f"  {_facts(view)}{sha}", ""),
+        ]
         lines += [(f"  Differs from the request: {m}", "yellow") for m in view.mismatches or ()]
     elif state in ("failed", "rejected") and view.error is not None:
         error = view.error
@@ -95,7 +99,14 @@ def task_text(view: TaskView, *, once: bool = False) -> Text:
         lines.append((f"  {follow}", ""))
     else:
         lines = [(cli_words(view.message), "bold")]
-    return Text("\n").join(Text(line, style=style) for line, style in lines)
+    return Group(*(_line(text, style) for text, style in lines))
+
+
+def _line(text: str, style: str) -> Text:
+    """A line of a result; a path is never wrapped by us (the terminal may fold it; copying keeps it whole)."""
+    if style == "path":
+        return Text(text, no_wrap=True, overflow="ignore")
+    return Text(text, style=style)
 
 
 def estimate_line(view: SubmitView) -> str:
@@ -115,16 +126,15 @@ def estimate_line(view: SubmitView) -> str:
     return " · ".join(parts)
 
 
-def submit_text(view: SubmitView) -> Text:
+def submit_text(view: SubmitView) -> Group:
     """A submission: the estimate, then the job (or, for a dry run, the notes and how to send it)."""
     if view.dry_run:
         lines = [Text(f"Dry run, nothing sent: {estimate_line(view)}", style="bold")]
         lines += [Text(f"  • {cli_words(note)}") for note in view.notes if not note.startswith("Tell the user")]
         lines.append(Text("  Send it: the same command without --dry-run"))
-        return Text("\n").join(lines)
+        return Group(*lines)
     assert view.task is not None
-    head = Text(f"Submitted: {estimate_line(view)}", style="bold")
-    return Text("\n").join([head, task_text(view.task)])
+    return Group(Text(f"Submitted: {estimate_line(view)}", style="bold"), task_text(view.task))
 
 
 def tasks_table(listing: TaskList, width: int) -> Table | Text:

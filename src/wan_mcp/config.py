@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,7 +123,7 @@ def _in_home(path: Path, env: Mapping[str, str]) -> Path:
 
 def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = None) -> Settings:
     """Settings from explicit arguments, then the environment (DASHSCOPE_*, WAN_MCP_*), then defaults."""
-    env = os.environ if env is None else env
+    env = _substituted(os.environ if env is None else env)
 
     def path(name: str) -> Path | None:
         value = env.get(name, "").strip()
@@ -162,6 +163,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         poll_speed=poll_speed,
         log_level=(env.get("WAN_MCP_LOG_LEVEL") or "INFO").strip().upper(),
     )
+
+
+def _substituted(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without placeholders a host failed to fill in: Claude Desktop passes an MCPB bundle's optional setting
+    left blank as the literal text `${user_config.NAME}`; such a value means "not set"."""
+    return {name: value for name, value in env.items() if not _PLACEHOLDER.fullmatch(value.strip())}
+
+
+_PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][\w.]*\}")
 
 
 class SecretRedactor(logging.Filter):
