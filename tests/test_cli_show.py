@@ -112,7 +112,8 @@ def test_results_speak_cli() -> None:
     assert delivered.splitlines() == [
         "Done in 42s, saved:",
         "  /v/fox.mp4",
-        "  wan2.6-t2v · t2v · 5 s · 1280×720 · 2.8 MB · SHA-256 535c25a9b781… verified",
+        "  wan2.6-t2v · t2v · 5 s · 1280×720 · 2.8 MB",
+        "  SHA-256 535c25a9b78150ba… verified",
     ]
     assert failed.splitlines() == ["Failed: boom (InternalError.Algo). Not charged.", "  Fix: wan-mcp submit again"]
     for text in (running, delivered, failed):

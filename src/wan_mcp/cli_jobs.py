@@ -63,7 +63,7 @@ def _show(args: argparse.Namespace, view: Any, text: Text | Any) -> None:
     if args.json:
         emit(view.model_dump(mode="json", exclude_none=True))
     else:
-        _out().print(text)
+        _out().print(text, crop=False)  # a path longer than the terminal is written whole: the terminal folds it
 
 
 def _refused(args: argparse.Namespace, exc: WanMcpError) -> None:

@@ -71,12 +71,9 @@ def task_text(view: TaskView, *, once: bool = False) -> Group:
     lines: list[tuple[str, str]]
     if state == "delivered":
         took = f" in {clock(view.elapsed_seconds)}" if view.elapsed_seconds is not None else ""
-        sha = f" · SHA-256 {view.sha256[:12]}… verified" if view.sha256 else ""
-        lines = [
-            (f"Done{took}, saved:", "bold green"),
-            (f"  {view.local_path}", "path"),
-            (f"  {_facts(view)}{sha}", ""),
-        ]
+        lines = [(f"Done{took}, saved:", "bold green"), (f"  {view.local_path}", "path"), (f"  {_facts(view)}", "")]
+        if view.sha256:
+            lines.append((f"  SHA-256 {view.sha256[:16]}… verified", ""))
         lines += [(f"  Differs from the request: {m}", "yellow") for m in view.mismatches or ()]
     elif state in ("failed", "rejected") and view.error is not None:
         error = view.error
