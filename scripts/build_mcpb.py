@@ -130,6 +130,7 @@ def uv() -> Path:
     binary = UV_DIR / "bin" / ("uv.exe" if sys.platform == "win32" else "uv")
     if not binary.exists():
         command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv"]
+        command += ["--root-user-action=ignore"]  # pip warns about root otherwise; the target is our own folder
         subprocess.run([*command, "--target", str(UV_DIR)], check=True)
     return binary
 

@@ -49,11 +49,24 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert built.returncode == 0, built.stdout + built.stderr
     script = build_script()
     assert script.BUNDLE.is_file() and str(script.BUNDLE) in built.stdout
-    unpacked = tmp_path_factory.mktemp("bundle") / "wan-mcp"
+    fresh = tmp_path_factory.mktemp("bundle") / "wan-mcp"
     subprocess.run(
-        [str(script.mcpb()), "unpack", str(script.BUNDLE), str(unpacked)], check=True, capture_output=True, timeout=120
+        [str(script.mcpb()), "unpack", str(script.BUNDLE), str(fresh)], check=True, capture_output=True, timeout=120
     )
-    return unpacked
+    return installed(fresh)
+
+
+def installed(fresh: Path) -> Path:
+    """The unpacked bundle moved to .cache/bundle/wan-mcp, replacing all but the .venv uv made there last time (as a
+    host keeps an extension's folder between launches): a second run need not install every dependency again."""
+    target = ROOT / ".cache" / "bundle" / "wan-mcp"
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in target.iterdir():
+        if entry.name != ".venv":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+    for entry in fresh.iterdir():
+        shutil.move(str(entry), target / entry.name)
+    return target
 
 
 def manifest_of(bundle: Path) -> dict[str, Any]:
