@@ -61,7 +61,7 @@ def test_submit_wait_speaks_to_people(env: dict[str, str], emulator: LiveEmulato
     assert (
         "delivered" in listed
         and "wan-" in listed
-        and listed.splitlines()[0].split() == ["created", "job", "mode", "model", "status", "file"]
+        and listed.splitlines()[0].split() == ["created", "job", "mode", "model", "status", "prompt"]
     )
     everything = submitted.stdout + submitted.stderr + polled.stdout + listed
     assert "wait_seconds" not in everything and "poll_task" not in everything and CANARY_KEY not in everything
@@ -69,7 +69,7 @@ def test_submit_wait_speaks_to_people(env: dict[str, str], emulator: LiveEmulato
 
 def test_running_poll_says_the_command_to_type(env: dict[str, str], emulator: LiveEmulator) -> None:
     """poll --once on a running job exits 2 and tells the person `wan-mcp poll ID`, never a tool argument."""
-    emulator.faults(processing_seconds=3000, fail_tasks=[])
+    emulator.faults(processing_seconds=600_000, fail_tasks=[])  # 10 minutes at the emulator's speed: still running
     args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
     submitted = run(["submit", "--args-json", args], env)
     assert submitted.returncode == 0 and submitted.stdout.startswith("Submitted: wan2.6-t2v · t2v · 2 s · 720P")

@@ -128,10 +128,10 @@ def test_cli_words_turn_tool_talk_into_commands() -> None:
     )
 
 
-@pytest.mark.parametrize(("width", "columns"), [(120, 6), (60, 4), (40, 3)])
+@pytest.mark.parametrize(("width", "columns"), [(120, 6), (60, 3), (40, 3)])
 def test_tasks_table_keeps_to_the_width(width: int, columns: int) -> None:
-    """The table never exceeds the terminal: the file name shortens, then model, mode and date columns go."""
-    delivered = view(state="delivered", status="SUCCEEDED", local_path="/v/20261202-t2v-7d41e602-a-red-fox-at.mp4")
+    """The table never exceeds the terminal: the prompt shortens, then model, mode and date columns go."""
+    delivered = view(state="delivered", status="SUCCEEDED", prompt="A red fox trotting through fresh snow at sunrise")
     listing = TaskList(tasks=[view(), delivered], count=2)
 
     lines = render(tasks_table(listing, width), width)

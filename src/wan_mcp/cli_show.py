@@ -135,24 +135,24 @@ def submit_text(view: SubmitView) -> Group:
 
 
 def tasks_table(listing: TaskList, width: int) -> Table | Text:
-    """Jobs newest first: created, job, mode, model, status, file; in a narrow terminal the file name is shortened
-    first, then the model, mode and date columns are left out."""
+    """Jobs newest first: created, job, mode, model, status, prompt; in a narrow terminal the prompt is shortened
+    first, then the model, mode and date columns are left out (`wan-mcp poll JOB --once` shows a job's file)."""
     if not listing.tasks:
         return Text('No jobs yet. Make one: wan-mcp submit --args-json \'{"mode": "t2v", "prompt": "…"}\'')
-    names = ("created", "job", "mode", "model", "status", "file")
+    names = ("created", "job", "mode", "model", "status", "prompt")
     rows = [_task_row(view) for view in listing.tasks]
     shown = list(names)
     for drop in ("model", "mode", "created", None):
-        natural = {name: max(len(name), *(len(row[name]) for row in rows)) for name in shown if name != "file"}
-        file_width = width - sum(natural.values()) - 2 * (len(shown) - 1)
-        if file_width >= 12 or drop is None:
+        natural = {name: max(len(name), *(len(row[name]) for row in rows)) for name in shown if name != "prompt"}
+        prompt_width = width - sum(natural.values()) - 2 * (len(shown) - 1)
+        if prompt_width >= 20 or drop is None:
             break
         shown.remove(drop)
     table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold", collapse_padding=True)
     table.caption, table.caption_justify = "Details: wan-mcp poll JOB --once", "left"
     for name in shown:
         table.add_column(
-            name, no_wrap=True, overflow="ellipsis", max_width=max(8, file_width) if name == "file" else None
+            name, no_wrap=True, overflow="ellipsis", max_width=max(8, prompt_width) if name == "prompt" else None
         )
     for row in rows:
         table.add_row(*(row[name] for name in shown))
@@ -167,7 +167,7 @@ def _task_row(view: TaskView) -> dict[str, str]:
         "mode": view.mode,
         "model": view.model,
         "status": f"{view.status or view.state} {clock(view.elapsed_seconds or 0)}" if active else view.state,
-        "file": (view.local_path or "").rsplit("/", 1)[-1] or (view.error.code if view.error else ""),
+        "prompt": " ".join((view.prompt or "").split()),
     }
 
 
