@@ -42,7 +42,7 @@ def test_submit_wait_poll_and_tasks(env: dict[str, str]) -> None:
 def test_submit_wait_speaks_to_people(env: dict[str, str], emulator: LiveEmulator) -> None:
     """Without --json: plain progress lines on stderr (not a terminal), then "Done" with the file, its size and
     hash; poll and tasks answer in short text; nothing mentions the tools' arguments."""
-    emulator.faults(processing_seconds=2000)  # 2 s at the emulator's speed: the wait shows progress
+    emulator.faults(processing_seconds=8000)  # 8 s at the emulator's speed: the wait shows progress
     args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
     submitted = run(["submit", "--args-json", args, "--wait"], env)
     assert submitted.returncode == 0, submitted.stderr
