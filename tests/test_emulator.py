@@ -16,6 +16,11 @@ import pytest
 
 import mediafiles
 from conftest import CANARY_KEY, LiveEmulator
+from wan_mcp import catalog
+from wan_mcp.emulator.app import caption_for
+from wan_mcp.emulator.mp4 import Caption
+from wan_mcp.emulator.picture import Overlay
+from wan_mcp.emulator.rules import Submission, VideoSpec
 from wan_mcp.integrity import crc64
 
 T2V = "/services/aigc/video-generation/video-synthesis"
@@ -372,6 +377,43 @@ def test_result_is_a_real_mp4_behind_a_signed_expiring_url(emulator: LiveEmulato
     with httpx2.Client(timeout=30) as http:
         expired = http.get(url)
     assert expired.status_code == 403 and "Request has expired." in expired.text
+
+
+def test_result_video_shows_the_request_it_answers(emulator: LiveEmulator) -> None:
+    """The result's first frame carries the caption of this request: its prompt, the model and the mode."""
+    task = submit(emulator, t2v("a fox in the snow", duration=2))
+    url = wait(emulator, task)["output"]["video_url"]
+    with httpx2.Client(timeout=30) as http, av.open(io.BytesIO(http.get(url).content)) as container:
+        frame = next(container.decode(video=0))
+        plane = frame.planes[0]
+        data = bytes(plane)
+        rows = [data[y * plane.line_size : y * plane.line_size + 1280] for y in range(720)]
+    expected = Overlay(1280, 720, 2, Caption("a fox in the snow", "wan2.6-t2v", "t2v")).caption_samples
+    other = Overlay(1280, 720, 2, Caption("a cat in the snow", "wan2.6-t2v", "t2v")).caption_samples
+
+    shown = {a: b"".join(r[16 * (a % 80) :][:16] for r in rows[16 * (a // 80) :][:16]) for a in expected}
+    assert shown == {a: samples[:256] for a, samples in expected.items()}
+    assert shown != {a: samples[:256] for a, samples in other.items()}
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "mode"),
+    [
+        ("wan2.6-t2v", {"prompt": "p"}, "t2v"),
+        ("wan3.0-video", {"prompt": "p"}, "t2v"),
+        ("wan3.0-video", {"media": [{"type": "first_frame", "url": "u"}]}, "i2v"),
+        ("wan3.0-video", {"media": [{"type": "first_frame", "url": "u"}, {"type": "last_frame", "url": "u"}]}, "kf2v"),
+        ("wan3.0-video", {"media": [{"type": "reference_image", "url": "u"}]}, "r2v"),
+        ("wan2.1-vace-plus", {"function": "video_outpainting"}, "vace video_outpainting"),
+    ],
+)
+def test_caption_names_the_mode_a_model_was_used_in(model: str, given: dict[str, Any], mode: str) -> None:
+    """A model with several modes is captioned with the one its media show; VACE adds its function."""
+    found = catalog.find_model(model)
+    assert found is not None
+    submission = Submission(found, model, VideoSpec(1280, 720, 5, False, 0), {"orig_prompt": "p"}, {})
+    caption = caption_for(submission, {"model": model, "input": given})
+    assert (caption.mode, caption.model, caption.prompt) == (mode, model, "p")
 
 
 def test_silent_models_make_silent_videos(emulator: LiveEmulator) -> None:

@@ -57,7 +57,7 @@ from wan_mcp import catalog
 from wan_mcp.catalog import ENDPOINT_PATHS, RegionId
 from wan_mcp.emulator import outputs, rules
 from wan_mcp.emulator.http import DropConnection, HttpServer, Request, Response
-from wan_mcp.emulator.mp4 import write_mp4
+from wan_mcp.emulator.mp4 import Caption, write_mp4
 from wan_mcp.emulator.rules import ApiRefusal, Submission, VideoSpec
 from wan_mcp.inputs import MediaInfo, probe_head
 
@@ -103,6 +103,7 @@ class EmuTask:
     canceled: float | None = None
     failure: tuple[str, str] | None = None
     url_expires: float = 0.0
+    caption: Caption | None = None  # what the result video shows it answers
 
     def status(self, now: float) -> str:
         if self.canceled is not None:
@@ -177,7 +178,7 @@ class Emulator:
         self.log: list[dict[str, Any]] = []
         self.submit_windows: dict[str, SlidingWindow] = {}
         self.query_window = SlidingWindow(self.config.query_qps)
-        self.videos: dict[VideoSpec, Path] = {}
+        self.videos: dict[tuple[VideoSpec, Caption | None], Path] = {}
         self.digests: dict[Path, tuple[str, int]] = {}  # result file → (OSS ETag, CRC-64/XZ)
         self.video_lock = anyio.Lock()
 
@@ -308,6 +309,7 @@ class Emulator:
         if not window.allow(time.monotonic()):
             raise ApiRefusal(429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.")
         task = self.new_task(submission, request)
+        task.caption = caption_for(submission, body)
         entry |= {"task_id": task.id, "model": submission.name}
         if self.faults.drop_submits > 0:
             self.faults.drop_submits -= 1
@@ -604,7 +606,7 @@ class Emulator:
             return oss_error(403, "AccessDenied", "Access denied.")
         if expired or self.clock() > min(expires, task.url_expires):
             return oss_error(403, "AccessDenied", "Request has expired.")
-        file = await self.video_file(task.submission.video)
+        file = await self.video_file(task.submission.video, task.caption)
         size = file.stat().st_size
         etag, crc = self.digests[file]
         if fault is not None and fault.get("wrong_crc"):
@@ -635,20 +637,18 @@ class Emulator:
         )
         return Response(status, headers, stream=stream_file(file, start, length, shaping), content_length=length)
 
-    async def video_file(self, spec: VideoSpec) -> Path:
-        """The MP4 for a video spec, made once and kept."""
+    async def video_file(self, spec: VideoSpec, caption: Caption | None = None) -> Path:
+        """The MP4 for a video spec and caption, made once and kept."""
         async with self.video_lock:
-            path = self.videos.get(spec)
+            path = self.videos.get((spec, caption))
             if path is not None and path.exists():
                 return path
-            path = (
-                self.data_dir
-                / "results"
-                / (
-                    f"{spec.width}x{spec.height}-{spec.seconds:g}s-{'a' if spec.audio else 's'}-{spec.seed}"
-                    f"-k{spec.keyframe_seconds or 0:g}.mp4"
-                )
+            shown = hashlib.sha256(repr(caption).encode()).hexdigest()[:12]
+            name = (
+                f"{spec.width}x{spec.height}-{spec.seconds:g}s-{'a' if spec.audio else 's'}-{spec.seed}"
+                f"-k{spec.keyframe_seconds or 0:g}-{shown}.mp4"
             )
+            path = self.data_dir / "results" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             await anyio.to_thread.run_sync(
                 lambda: write_mp4(
@@ -659,10 +659,11 @@ class Emulator:
                     audio=spec.audio,
                     seed=spec.seed,
                     keyframe_seconds=spec.keyframe_seconds,
+                    caption=caption,
                 )
             )
             self.digests[path] = await anyio.to_thread.run_sync(object_digests, path)
-            self.videos[spec] = path
+            self.videos[(spec, caption)] = path
             return path
 
     # -- admin
@@ -781,6 +782,32 @@ def parse_multipart(request: Request) -> dict[str, bytes] | None:
         if isinstance(name, str) and isinstance(payload, bytes):
             fields[name] = payload
     return fields
+
+
+def caption_for(submission: Submission, body: dict[str, Any]) -> Caption:
+    """What a task's video shows it answers: the prompt as the task kept it, the model and the mode it was used in.
+
+    A model with several modes (wan2.7-i2v, wan3.0) is read by the media it was given; VACE names its function.
+    """
+    model = submission.model
+    given = body.get("input")
+    inp: dict[str, Any] = given if isinstance(given, dict) else {}
+    kinds = {str(item.get("type")) for item in inp.get("media") or [] if isinstance(item, dict)}
+    modes = tuple(model.modes)
+    if len(modes) == 1:
+        mode = str(modes[0])
+    elif any(kind.startswith("reference_") for kind in kinds):
+        mode = "r2v"
+    elif {"first_frame", "last_frame"} <= kinds:
+        mode = "kf2v"
+    elif kinds & {"first_frame", "first_clip"}:
+        mode = "i2v"
+    else:
+        mode = "t2v" if "t2v" in modes else str(modes[0])
+    if isinstance(inp.get("function"), str):
+        mode = f"{mode} {inp['function']}"
+    prompt = submission.output.get("orig_prompt")
+    return Caption(prompt=prompt if isinstance(prompt, str) else None, model=submission.name, mode=mode)
 
 
 def parse_range(spec: str, size: int) -> tuple[int, int] | None:
