@@ -20,7 +20,7 @@ from rich.text import Text
 
 from wan_mcp.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, configure_logging, emit, error_object, read_arguments
 from wan_mcp.cli_show import (
-    ACTIVE_STATES,
+    WORKING,
     Progress,
     cli_words,
     estimate_line,
@@ -33,6 +33,7 @@ from wan_mcp.errors import RequestInvalid, WanMcpError
 from wan_mcp.service import WanService
 from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
 from wan_mcp.service.studio import Studio
+from wan_mcp.states import PLANNED, ChainState, JobState, is_final, job_state
 from wan_mcp.views import TaskView
 
 EXIT_INTERRUPTED = 130
@@ -93,9 +94,10 @@ def _refused(args: argparse.Namespace, exc: WanMcpError) -> None:
 
 def exit_for(state: str) -> int:
     """0 delivered (or planned), 2 still going, 1 ended without a video."""
-    if state in ("delivered", "planned"):
+    if state in (JobState.DELIVERED, PLANNED):
         return EXIT_OK
-    if state in (*ACTIVE_STATES, "unconfirmed"):
+    job = job_state(state)
+    if state == ChainState.RUNNING or (job is not None and not is_final(job)):
         return EXIT_REFUSED
     return EXIT_FAILED
 
@@ -117,7 +119,7 @@ async def follow(service: Any, key: str) -> TaskView:
     """Wait for a job with the progress line on stderr, until it is delivered or ends."""
     with Progress(_err()) as progress:
         view: TaskView = await service.poll(key)
-        while view.state in ACTIVE_STATES:
+        while view.state in WORKING:
             progress.show(view)
             view = await service.poll(key, wait_seconds=_WAIT_STEP_SECONDS)
     return view
@@ -197,7 +199,7 @@ def _studio_run(args: argparse.Namespace, action: Callable[[Any], Awaitable[Any]
             return EXIT_REFUSED
         text = task_text(result) if isinstance(result, TaskView) else Text(cli_words(result.message))
         _show(args, result, text)
-        return exit_for(getattr(result, "state", "delivered"))
+        return exit_for(getattr(result, "state", JobState.DELIVERED))
 
     return _run(go)
 
@@ -207,7 +209,7 @@ async def _follow_chain(tools: Any, view: Any, wait: bool) -> Any:
         return view
     tools.following["job"] = view.handle
     with Progress(_err()) as progress:
-        while view.state not in ("delivered", "failed", "planned"):
+        while view.state not in (ChainState.DELIVERED, ChainState.FAILED, PLANNED):
             progress.show(view)
             chain = await tools.runner.wait(view.handle, _WAIT_STEP_SECONDS, None)
             view = await tools.runner.view(chain)

@@ -16,11 +16,12 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from wan_mcp.states import ChainState, JobState
 from wan_mcp.views import SubmitView, TaskList, TaskView
 
 __all__ = ["Progress", "cli_words", "submit_text", "task_text", "tasks_table"]
 
-ACTIVE_STATES = ("submitting", "submitted", "downloading")
+WORKING = (JobState.SUBMITTING, JobState.SUBMITTED, JobState.DOWNLOADING, ChainState.RUNNING)
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _PLAIN_EVERY_SECONDS = 30.0
 _TOOL_WORDS = {  # what a tool's message calls things → what a person types
@@ -69,26 +70,26 @@ def task_text(view: TaskView, *, once: bool = False) -> Group:
     state, status = view.state, view.status
     usual = view.expected_wait_text or ""
     lines: list[tuple[str, str]]
-    if state == "delivered":
+    if state in (JobState.DELIVERED, ChainState.DELIVERED):
         took = f" in {clock(view.elapsed_seconds)}" if view.elapsed_seconds is not None else ""
         lines = [(f"Done{took}, saved:", "bold green"), (f"  {view.local_path}", "path"), (f"  {_facts(view)}", "")]
         if view.sha256:
             lines.append((f"  SHA-256 {view.sha256[:16]}… verified", ""))
         lines += [(f"  Differs from the request: {m}", "yellow") for m in view.mismatches or ()]
-    elif state in ("failed", "rejected") and view.error is not None:
+    elif state in (JobState.FAILED, JobState.REJECTED) and view.error is not None:
         error = view.error
         charged = "Charged." if error.charged else "Not charged."
-        first = "DashScope refused the request" if state == "rejected" else "Failed"
+        first = "DashScope refused the request" if state == JobState.REJECTED else "Failed"
         lines = [(f"{first}: {cli_words(error.message)} ({error.code}). {charged}", "bold red")]
         lines.append((f"  Fix: {cli_words(error.fix)}", ""))
-    elif state == "unconfirmed":
+    elif state == JobState.UNCONFIRMED:
         lines = [
             ("Sent, but DashScope's answer was lost: a task may exist and may be billed.", "bold yellow"),
             (f"  Do not submit it again. `{again}` matches it in DashScope's task list.", ""),
         ]
-    elif state in ACTIVE_STATES:
+    elif state in WORKING:
         doing = {"PENDING": "Queued", "RUNNING": "Generating"}.get(status or "", "Submitting")
-        if state == "downloading" or status == "SUCCEEDED":
+        if state == JobState.DOWNLOADING or status == "SUCCEEDED":
             doing = "Downloading"
         elapsed = f" for {clock(view.elapsed_seconds)}" if view.elapsed_seconds is not None else ""
         lines = [(f"{doing}{elapsed} ({usual}): {view.model} · {view.mode}, task {ident}", "bold")]
@@ -160,7 +161,7 @@ def tasks_table(listing: TaskList, width: int) -> Table | Text:
 
 
 def _task_row(view: TaskView) -> dict[str, str]:
-    active = view.state in ACTIVE_STATES
+    active = view.state in WORKING
     return {
         "created": datetime.fromisoformat(view.created_at).astimezone().strftime("%m-%d %H:%M"),
         "job": view.handle,
@@ -229,7 +230,7 @@ class Progress:
     def show(self, view: TaskView) -> None:
         """Take the job's latest state (the live line keeps ticking on its own between calls)."""
         self.doing = {"PENDING": "Queued", "RUNNING": "Generating"}.get(view.status or "", "Submitting")
-        if view.state == "downloading" or view.status == "SUCCEEDED":
+        if view.state == JobState.DOWNLOADING or view.status == "SUCCEEDED":
             self.doing = "Downloading"
         self.usual = view.expected_wait_text or ""
         self._elapsed_at, self._seen_at = float(view.elapsed_seconds or 0), time.monotonic()

@@ -27,6 +27,7 @@ from wan_mcp.server.http import DownloadLinks
 from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, WanService, chains
 from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.studio import FrameView, MergeView, Studio
+from wan_mcp.states import JobState
 from wan_mcp.views import CancelView, ModesView, SubmitView, TaskList, TaskView
 
 
@@ -42,7 +43,7 @@ class Runtime:
 
     def with_link(self, view: TaskView, tenant: str) -> TaskView:
         """The view with a download link when the video is delivered and the server is reached over HTTP."""
-        if self.links is None or view.state != "delivered" or not view.local_path:
+        if self.links is None or view.state != JobState.DELIVERED or not view.local_path:
             return view
         return view.model_copy(update={"download_url": self.links.url_for(tenant, view.handle)})
 

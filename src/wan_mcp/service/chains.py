@@ -33,7 +33,7 @@ from wan_mcp.requests import Plan, wait_text
 from wan_mcp.service.base import ProgressFn
 from wan_mcp.service.jobs import WanService
 from wan_mcp.service.status import error_view
-from wan_mcp.states import ChainState, JobState
+from wan_mcp.states import PLANNED, ChainState, JobState
 from wan_mcp.views import ErrorView, TaskView
 
 log = logging.getLogger("wan_mcp.chains")
@@ -332,7 +332,7 @@ class ChainRunner:
         price = f"about {cost:.2f} {totals['currency']}" if cost is not None else "a price not known for every part"
         return TaskView(
             handle="(dry run)",
-            state="planned",
+            state=PLANNED,
             mode=spec.kind,
             model=", ".join(sorted({s["model"] for s in totals["segments"]})),
             prompt=spec.shots[0].prompt,

@@ -188,7 +188,12 @@ class Studio:
         """A delivered job's probed facts, mismatches with the request, and a contact sheet (JPEG); else as is.
 
         Looking is a bonus: when it fails, the delivered video is still reported, with a note."""
-        if view.state != "delivered" or not view.local_path or not media.available() or view.mode in ("long", "extend"):
+        if (
+            view.state != JobState.DELIVERED
+            or not view.local_path
+            or not media.available()
+            or view.mode in ("long", "extend")
+        ):
             return view, None
         try:
             return await self._look(view)
