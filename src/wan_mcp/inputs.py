@@ -131,8 +131,13 @@ def classify(
             )
         return MediaSource(text, "url")
     if lowered.startswith("oss://"):
-        if len(text) <= len("oss://"):
-            raise InputError("invalid_url", "the oss:// URL has no path", "use the oss:// URL the upload returned")
+        bucket, _, key = text[len("oss://") :].partition("/")
+        if not bucket or not key.strip("/"):
+            raise InputError(
+                "invalid_url",
+                "an oss:// URL names a bucket and an object (oss://dashscope-instant/…)",
+                "use the oss:// URL an upload returned, or give the file itself",
+            )
         return MediaSource(text, "oss")
     if lowered.startswith("data:"):
         return MediaSource(text, "data", info=_probe_data_uri(text))
@@ -169,7 +174,19 @@ def _local(
         info = probe_handle(handle, checked.size)
         if info.format is None:
             info = replace(info, document=sniff_document(checked.head, handle))
+        _readable_whole(info, seen_all=checked.size <= HEAD_BYTES, what=str(checked.path))
         return MediaSource(raw, "local", path=checked.path, info=info)
+
+
+def _readable_whole(info: MediaInfo, *, seen_all: bool, what: str) -> None:
+    """An image whose every byte was read but whose size could not be: cut short or damaged, refused before it is
+    sent (DashScope would fail it, after the upload)."""
+    if seen_all and info.kind == "image" and (not info.width or not info.height):
+        raise InputError(
+            "unreadable_media",
+            f"{what} is a {(info.format or 'image').upper()} cut short or damaged: its size cannot be read",
+            "give the whole image file",
+        )
 
 
 def check_document(source: MediaSource) -> str:
@@ -245,6 +262,7 @@ def _probe_data_uri(uri: str) -> MediaInfo:
     reason = sensitive.key_material(head)
     if reason is not None:
         raise InputError("secret_file", f"the data: URI is not sent: {reason}", "give media without keys")
+    _readable_whole(info, seen_all=size <= HEAD_BYTES, what="the data: URI")
     return info
 
 

@@ -178,6 +178,15 @@ class ChainRunner:
             raise RequestInvalid(
                 Problem("shots", "invalid_value", f"give 1–{MAX_SHOTS} shots", "split the film into up to 12 shots")
             )
+        if spec.image is not None and not spec.image.strip():
+            raise RequestInvalid(
+                Problem(
+                    "image",
+                    "missing_argument",
+                    "image is empty",
+                    "give the first shot's image (a URL or a local path), or leave image out to start from text",
+                )
+            )
         if spec.kind == "extend" or len(spec.shots) > 1:
             media.require("long videos")
         totals = self.plan(spec)
