@@ -15,6 +15,7 @@ from conftest import CANARY_KEY, LiveEmulator
 from wan_mcp.config import Settings, load_settings
 from wan_mcp.errors import RequestInvalid
 from wan_mcp.service import WanService
+from wan_mcp.service.uploads import upload_inputs
 
 pytestmark = pytest.mark.anyio
 INSIDE_IMAGE = mediafiles.png(720, 960)
@@ -27,11 +28,8 @@ def settings_for(live: LiveEmulator, tmp_path: Path, **extra: str) -> Settings:
 
 @asynccontextmanager
 async def service_for(settings: Settings) -> AsyncIterator[WanService]:
-    service = WanService(settings)
-    try:
+    async with WanService.open(settings, adopt=False) as service:
         yield service
-    finally:
-        await service.aclose()
 
 
 def uploaded(live: LiveEmulator) -> list[bytes]:
@@ -48,7 +46,7 @@ async def test_symlink_swapped_in_after_the_plan_uploads_nothing(emulator: LiveE
         image.unlink()
         image.symlink_to(outside)
         with pytest.raises(RequestInvalid) as err:
-            await service.upload_inputs(plan)
+            await upload_inputs(service.deps, plan)
     assert err.value.problems[0].code == "file_changed" and err.value.field == "image"
     assert OUTSIDE_IMAGE not in uploaded(emulator) and emulator.requests("upload") == []
 
@@ -76,7 +74,7 @@ async def test_fifo_swapped_in_after_the_plan_is_refused_without_blocking(
         watchdog.start()
         try:
             with pytest.raises(RequestInvalid) as err:
-                await service.upload_inputs(plan)
+                await upload_inputs(service.deps, plan)
         finally:
             done.set()
             watchdog.join()
