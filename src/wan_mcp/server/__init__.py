@@ -153,7 +153,7 @@ async def running(settings: Settings, *, http_url: str | None = None) -> AsyncIt
     async with WanService.open(settings) as service:
         links = None
         if http_url is not None:
-            secret = await service.store.shared_secret("download-links")
+            secret = await service.signing_key("download-links")
             links = DownloadLinks(secret, settings.public_url or http_url, settings.download_url_ttl)
         runtime = Runtime(service, ChainRunner(service), Studio(service), links)
         async with anyio.create_task_group() as group:
@@ -215,14 +215,12 @@ def file_route(live: dict[str, Runtime]) -> Callable[[Request], Awaitable[Respon
         if runtime is None or found is None:
             return JSONResponse({"error": "not_found", "message": "no such file, or the link expired"}, 404)
         tenant, handle = found
-        record = await runtime.service.store.get_task(handle, tenant=tenant)
-        chain = None if record is not None else await runtime.service.store.get_chain(handle, tenant=tenant)
-        path = record.local_path if record is not None else chain.output_path if chain is not None else None
-        if not path or not Path(path).is_file():
+        path = await runtime.service.delivered_file(handle, tenant)
+        if path is None:
             return JSONResponse(
                 {"error": "not_found", "message": "the video is not (or no longer) on this server"}, 404
             )
-        return FileResponse(path, media_type="video/mp4", filename=Path(path).name)
+        return FileResponse(path, media_type="video/mp4", filename=path.name)
 
     return send_file
 

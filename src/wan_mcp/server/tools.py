@@ -162,7 +162,7 @@ async def poll_task(
     run = runtime(ctx)
     key = task_id.strip()
     tenant = current_tenant()
-    if await run.service.store.get_chain(key, tenant=tenant) is not None:
+    if await run.runner.find(key, tenant) is not None:
         chain = await run.runner.wait(key, wait_seconds, progress_of(ctx))
         return task_result(run.with_link(await run.runner.view(chain), tenant))
     view = await run.service.poll(key, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=tenant)

@@ -151,6 +151,10 @@ class ChainRunner:
         self.service = service
         self.store = service.store
 
+    async def find(self, key: str, tenant: str | None = None) -> ChainRecord | None:
+        """A chain by id (or spec hash), only the tenant's own when `tenant` is given."""
+        return await self.store.get_chain(key, tenant=tenant) if key else None
+
     def plan(self, spec: ChainSpec) -> dict[str, Any]:
         """Validate every segment (later ones with a stand-in first frame) and add up seconds, cost and wait."""
         with tempfile.TemporaryDirectory(prefix="wan-mcp-plan-") as folder:

@@ -338,6 +338,21 @@ class WanService:
             }
         )
 
+    async def history(self, key: str, tenant: str | None = None) -> TaskRecord | None:
+        """A job's record with its events (None when unknown to this tenant)."""
+        return await self.store.get_task(key.strip(), tenant=tenant, with_events=True) if key.strip() else None
+
+    async def delivered_file(self, key: str, tenant: str) -> Path | None:
+        """The verified file of a delivered job or chain of this tenant, when it is still on disk."""
+        record = await self.store.get_task(key, tenant=tenant)
+        chain = None if record is not None else await self.store.get_chain(key, tenant=tenant)
+        path = record.local_path if record is not None else chain.output_path if chain is not None else None
+        return Path(path) if path and Path(path).is_file() else None
+
+    async def signing_key(self, name: str) -> bytes:
+        """A secret shared by every process on this journal (e.g. the key of download links)."""
+        return await self.store.shared_secret(name)
+
     def view(self, record: TaskRecord) -> TaskView:
         """What a tool returns about a job."""
         return task_view(record, schedule(record, attentive=False), self.clock.now())
