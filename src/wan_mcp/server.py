@@ -23,6 +23,7 @@ from urllib.request import url2pathname
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.apps import client_supports_apps
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context
@@ -31,7 +32,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent, ToolAnnotations
 from pydantic import AnyHttpUrl, BaseModel, Field
 
-from wan_mcp import __version__, catalog, media, skill
+from wan_mcp import __version__, catalog, media, player, skill
 from wan_mcp.catalog import MODES
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
@@ -213,6 +214,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,
+        extensions=[player.apps_extension()],
         log_level=settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO",  # type: ignore[arg-type]
         **auth,
     )
@@ -291,6 +293,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
     tool(
         title="Submit a Wan video job",
         description=submit_description(),
+        meta=player.TOOL_META,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
         ),
@@ -298,6 +301,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
 
     @tool(
         title="Check (and wait for) a video job",
+        meta=player.TOOL_META,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True
         ),
@@ -317,10 +321,12 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         runtime = runtime_of(ctx)
         if runtime.service.journal.get_chain(task_id.strip()) is not None:
             chain = await runtime.runner.wait(task_id.strip(), wait_seconds, progress_of(ctx))
-            return task_result(runtime.runner.view(chain))
-        view = await runtime.service.poll(task_id, wait_seconds=wait_seconds, progress=progress_of(ctx))
-        view, sheet = await runtime.studio.look(view)
-        return task_result(view, sheet)
+            view, sheet = runtime.runner.view(chain), None
+        else:
+            view = await runtime.service.poll(task_id, wait_seconds=wait_seconds, progress=progress_of(ctx))
+            view, sheet = await runtime.studio.look(view)
+        meta = player.result_meta(runtime.service.journal, view) if client_supports_apps(ctx) else None
+        return task_result(view, sheet, meta)
 
     @tool(
         title="List video jobs",
@@ -404,6 +410,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
 
     @tool(
         title="Make a video longer than one clip",
+        meta=player.TOOL_META,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
         ),
@@ -451,6 +458,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
 
     @tool(
         title="Extend a video",
+        meta=player.TOOL_META,
         annotations=ToolAnnotations(
             read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
         ),
@@ -511,6 +519,8 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         data["history"] = record.events
         data["notes"] = record.notes
         return json.dumps(data, ensure_ascii=False, indent=1)
+
+    player.add_video_resource(mcp, lambda ctx: service_of(ctx).journal)
 
     @mcp.resource("wan://skill", name="skill", title="The wan-video skill", mime_type="text/markdown")
     def skill_resource() -> str:
@@ -600,8 +610,9 @@ class Shot(BaseModel):
     duration: int = Field(5, description="seconds (billed)")
 
 
-def task_result(view: TaskView, sheet: bytes | None = None) -> CallToolResult:
-    """A TaskView as structured content, links to the job resource and the local file, and a contact sheet."""
+def task_result(view: TaskView, sheet: bytes | None = None, meta: dict[str, Any] | None = None) -> CallToolResult:
+    """A TaskView as structured content, links to the job resource and the local file, a contact sheet, and the
+    player's `_meta` (for clients with MCP Apps)."""
     content: list[Any] = [TextContent(type="text", text=view.model_dump_json(exclude_none=True))]
     if sheet is not None:
         content.append(ImageContent(type="image", data=base64.b64encode(sheet).decode(), mime_type="image/jpeg"))
@@ -618,7 +629,7 @@ def task_result(view: TaskView, sheet: bytes | None = None) -> CallToolResult:
                 size=view.size_bytes,
             )
         )
-    return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))
+    return CallToolResult(content=content, structured_content=view.model_dump(mode="json"), _meta=meta)
 
 
 def submit_signature() -> inspect.Signature:
