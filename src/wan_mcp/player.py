@@ -8,7 +8,6 @@ emulator alike, needs no CSP exception (hosts allow `data:` media by default) an
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from wan_mcp.journal import Journal
+from wan_mcp.service import sha256_file
 from wan_mcp.views import TaskView
 
 PLAYER_URI = "ui://wan-mcp/player"
@@ -92,17 +92,13 @@ _hashes: dict[tuple[str, int, int], str] = {}
 
 
 def _sha256_of(path: Path) -> str:
-    """The file's SHA-256, computed once per (path, size, modification time) so a video is hashed once per load."""
+    """The file's SHA-256, computed once per (path, size, modification time): a video is hashed once per load."""
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     if key not in _hashes:
-        digest = hashlib.sha256()
-        with path.open("rb") as file:
-            for block in iter(lambda: file.read(1 << 20), b""):
-                digest.update(block)
         if len(_hashes) > 64:
             _hashes.clear()
-        _hashes[key] = digest.hexdigest()
+        _hashes[key] = sha256_file(path)
     return _hashes[key]
 
 
