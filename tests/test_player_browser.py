@@ -49,8 +49,15 @@ def run_host(harness: Path, env: dict[str, str], report: Path, *args: str) -> di
         pytest.fail(f"the browser host wrote no report (exit {done.returncode}):\n{done.stderr[-4000:]}")
     data: dict[str, Any] = json.loads(report.read_text())
     calls = "\n".join(f"{c['at']:7.2f} s  {c['method']} {c['target']}" for c in data["calls"])
+    seen = "\n".join(
+        f"{p['at']:7.2f} s  {p['phase']}: {p['label']} {p['clock']} | {p['note']}" for p in data["phases"][-8:]
+    )
+    console = "\n".join(data["console"][-10:] + data["errors"][-5:])
     stderr = data.get("serverStderr", "")[-3000:]
-    assert data["ok"], f"{data.get('error')}\n--- calls ---\n{calls}\n--- wan-mcp stderr ---\n{stderr}"
+    assert data["ok"], (
+        f"{data.get('error')}\n--- calls ---\n{calls}\n--- the player showed ---\n{seen}\n--- console ---\n{console}"
+        f"\n--- wan-mcp stderr ---\n{stderr}"
+    )
     return data
 
 

@@ -149,7 +149,10 @@ async function watch(frame, view, until, seconds, onChange = async () => {}) {
     if (until.includes(seen.phase)) return seen.phase;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`view ${view} did not reach ${until.join(" or ")} within ${seconds} s`);
+  const state = await frame.evaluate(() => JSON.stringify({
+    timer: view.timer, dueIn: Math.round(view.due - performance.now()), host: view.host, job: view.job && view.job.state,
+  }));
+  throw new Error(`view ${view} did not reach ${until.join(" or ")} within ${seconds} s; the player's state: ${state}`);
 }
 
 async function playVideo(page, frame) {
