@@ -23,18 +23,19 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from wan_mcp import __version__, catalog, media
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
-from wan_mcp.server import tools
+from wan_mcp.server import player, tools
+from wan_mcp.server.context import Runtime
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
 from wan_mcp.server.http import DownloadLinks, TokenVerifier, refuse_tokens_in_urls, security_for
 from wan_mcp.server.resources import register_resources
 from wan_mcp.server.strict import StrictArguments
-from wan_mcp.server.tools import Runtime
 from wan_mcp.service import WanService
 from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.studio import Studio
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 _PAID = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+_PLAYER = {"meta": player.TOOL_META}  # hosts with MCP Apps show the player beside these tools' results
 _LOCAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
 
 
@@ -59,11 +60,12 @@ def tool_specs() -> list[ToolSpec]:
     tools.submit_video.__signature__ = submit_signature()  # type: ignore[attr-defined]
     return [
         ToolSpec(tools.list_modes, "List Wan modes and models", _READ_ONLY),
-        ToolSpec(tools.submit_video, "Submit a Wan video job", _PAID, submit_description()),
+        ToolSpec(tools.submit_video, "Submit a Wan video job", _PAID, submit_description(), options=_PLAYER),
         ToolSpec(
             tools.poll_task,
             "Check (and wait for) a video job",
             ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+            options=_PLAYER,
         ),
         ToolSpec(tools.list_tasks, "List video jobs", _READ_ONLY),
         ToolSpec(
@@ -101,6 +103,7 @@ def tool_specs() -> list[ToolSpec]:
             "twice). Poll the returned handle with poll_task. For up to 30 s in one job, Wan 3.0 (submit_video, "
             f"model {catalog.longest_model('t2v').id}) is an alternative.",
             media=True,
+            options=_PLAYER,
         ),
         ToolSpec(
             tools.extend_video,
@@ -111,6 +114,7 @@ def tool_specs() -> list[ToolSpec]:
             "the original into one verified MP4. A paid job; dry_run=true prices it. Poll the returned handle with "
             "poll_task.",
             media=True,
+            options=_PLAYER,
         ),
     ]
 
@@ -195,10 +199,12 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         version=__version__,
         lifespan=lifespan,
         log_level=level,  # type: ignore[arg-type]
+        extensions=[player.apps_extension()],
         **auth,
     )
     register_tools(mcp, settings.secrets)
     register_resources(mcp, settings)
+    player.add_video_resource(mcp)
     mcp.middleware.append(StrictArguments(mcp, settings.secrets))  # closed input schemas, strict arguments
     if http_url is not None:
         mcp.custom_route("/files/{token}", methods=["GET", "HEAD"], name="files")(file_route(live))
@@ -210,16 +216,16 @@ def file_route(live: dict[str, Runtime]) -> Callable[[Request], Awaitable[Respon
 
     async def send_file(request: Request) -> Response:
         runtime = live.get("runtime")
-        found = runtime.links.verify(request.path_params["token"]) if runtime and runtime.links else None
-        if runtime is None or found is None:
+        signed = runtime.links.verify(request.path_params["token"]) if runtime and runtime.links else None
+        if runtime is None or signed is None:
             return JSONResponse({"error": "not_found", "message": "no such file, or the link expired"}, 404)
-        tenant, handle = found
-        path = await runtime.service.delivered_file(handle, tenant)
-        if path is None:
+        tenant, handle = signed
+        video = await runtime.service.delivered(handle, tenant)
+        if video is None or not video.path.is_file():
             return JSONResponse(
                 {"error": "not_found", "message": "the video is not (or no longer) on this server"}, 404
             )
-        return FileResponse(path, media_type="video/mp4", filename=path.name)
+        return FileResponse(video.path, media_type="video/mp4", filename=video.path.name)
 
     return send_file
 

@@ -14,7 +14,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from wan_mcp import skill
 from wan_mcp.catalog_views import modes_view
 from wan_mcp.config import Settings
-from wan_mcp.server.tools import current_tenant, runtime
+from wan_mcp.server.context import current_tenant, runtime
 
 
 def register_resources(mcp: MCPServer[Any], settings: Settings) -> None:

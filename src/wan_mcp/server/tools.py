@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import base64
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import anyio
-from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import CallToolResult, ImageContent, ResourceLink, TextContent
@@ -23,43 +22,11 @@ from pydantic import BaseModel, Field
 
 from wan_mcp.catalog_views import modes_view, region_id
 from wan_mcp.errors import Problem, RequestInvalid
-from wan_mcp.server.http import DownloadLinks
-from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, WanService, chains
-from wan_mcp.service.chains import ChainRunner
-from wan_mcp.service.studio import FrameView, MergeView, Studio
-from wan_mcp.states import JobState
+from wan_mcp.server import player
+from wan_mcp.server.context import current_tenant, runtime
+from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, chains
+from wan_mcp.service.studio import FrameView, MergeView
 from wan_mcp.views import CancelView, ModesView, SubmitView, TaskList, TaskView
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """What the tools work with: jobs (service), chains of jobs (runner), local video work (studio) and, when served
-    over HTTP, signed download links."""
-
-    service: WanService
-    runner: ChainRunner
-    studio: Studio
-    links: DownloadLinks | None = None
-
-    def with_link(self, view: TaskView, tenant: str) -> TaskView:
-        """The view with a download link when the video is delivered and the server is reached over HTTP."""
-        if self.links is None or view.state != JobState.DELIVERED or not view.local_path:
-            return view
-        return view.model_copy(update={"download_url": self.links.url_for(tenant, view.handle)})
-
-
-def runtime(ctx: Context[Any]) -> Runtime:
-    found: Runtime = ctx.request_context.lifespan_context
-    return found
-
-
-def current_tenant() -> str:
-    """The tenant a request speaks for: the one its bearer token selected in hosted mode, else "" (the single
-    user). Every job read or written through a tool is scoped to it."""
-    token = get_access_token()
-    if token is None or not token.client_id.startswith("tenant:"):
-        return ""
-    return token.client_id.removeprefix("tenant:")
 
 
 def progress_of(ctx: Context[Any]) -> ProgressFn:
@@ -89,7 +56,7 @@ async def client_roots(ctx: Context[Any]) -> tuple[Path, ...]:
     return tuple(folders)
 
 
-def task_result(view: TaskView, sheet: bytes | None = None) -> CallToolResult:
+def task_result(view: TaskView, sheet: bytes | None = None, meta: dict[str, Any] | None = None) -> CallToolResult:
     """A TaskView as structured content, links to the job resource and the local file, and a contact sheet."""
     content: list[Any] = [TextContent(type="text", text=view.model_dump_json(exclude_none=True))]
     if sheet is not None:
@@ -107,7 +74,7 @@ def task_result(view: TaskView, sheet: bytes | None = None) -> CallToolResult:
                 size=view.size_bytes,
             )
         )
-    return CallToolResult(content=content, structured_content=view.model_dump(mode="json"))
+    return CallToolResult(content=content, structured_content=view.model_dump(mode="json"), _meta=meta)
 
 
 # -- the tools ------------------------------------------------------------------------------------------------
@@ -162,12 +129,14 @@ async def poll_task(
     run = runtime(ctx)
     key = task_id.strip()
     tenant = current_tenant()
+    sheet = None
     if await run.runner.find(key, tenant) is not None:
-        chain = await run.runner.wait(key, wait_seconds, progress_of(ctx))
-        return task_result(run.with_link(await run.runner.view(chain), tenant))
-    view = await run.service.poll(key, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=tenant)
-    view, sheet = await run.studio.look(view)
-    return task_result(run.with_link(view, tenant), sheet)
+        view = await run.runner.view(await run.runner.wait(key, wait_seconds, progress_of(ctx)))
+    else:
+        view = await run.service.poll(key, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=tenant)
+        view, sheet = await run.studio.look(view)
+    meta = await player.result_meta(run, view, tenant) if client_supports_apps(ctx) else None
+    return task_result(run.with_link(view, tenant), sheet, meta)
 
 
 async def list_tasks(

@@ -150,6 +150,7 @@ class ChainRunner:
     def __init__(self, service: WanService) -> None:
         self.service = service
         self.store = service.store
+        self.locks: dict[str, anyio.Lock] = {}
 
     async def find(self, key: str, tenant: str | None = None) -> ChainRecord | None:
         """A chain by id (or spec hash), only the tenant's own when `tenant` is given."""
@@ -230,7 +231,13 @@ class ChainRunner:
         return await self.store.save_chain(chain)
 
     async def advance(self, chain_id: str) -> ChainRecord:
-        """Move a chain on as far as it can go now (idempotent)."""
+        """Move a chain on as far as it can go now (idempotent; one step at a time per chain in this process, so a
+        waiting call and the background runner never submit or join the same chain twice)."""
+        lock = self.locks.setdefault(chain_id, anyio.Lock())
+        async with lock:
+            return await self._advance(chain_id)
+
+    async def _advance(self, chain_id: str) -> ChainRecord:
         chain = await self.store.get_chain(chain_id)
         assert chain is not None
         if chain.state is not ChainState.RUNNING:
