@@ -16,9 +16,8 @@ from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
 from conftest import LiveEmulator
-from wan_mcp.server import player
 from wan_mcp.config import load_settings
-from wan_mcp.server import build_server
+from wan_mcp.server import build_server, player
 
 pytestmark = pytest.mark.anyio
 
