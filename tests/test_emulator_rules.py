@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
 import pytest
 
+import mediafiles
 from cases import IMAGE, VIDEO, all_cases, case_id, minimal_args, ok
 from wan_mcp.catalog import Mode, Model, RegionId
 from wan_mcp.emulator.rules import ApiRefusal, Submission, check_create
@@ -94,7 +96,7 @@ def test_reference_video_caps_the_duration_at_submit() -> None:
 
 def test_data_uris_only_where_the_catalog_takes_them() -> None:
     """A data: image is accepted for wan2.7-i2v (base64 documented) and refused for wan2.6 r2v (not documented)."""
-    uri = "data:image/png;base64,iVBORw0KGgo="
+    uri = "data:image/png;base64," + base64.b64encode(mediafiles.png(640, 480)).decode()
     plan = ok({"mode": "i2v", "model": "wan2.7-i2v", "image": uri})
     assert submit(plan).model.id == "wan2.7-i2v"
     r2v = ok({"mode": "r2v", "prompt": "character1", "references": [IMAGE]})

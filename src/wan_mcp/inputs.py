@@ -181,7 +181,8 @@ def _local(
 def _readable_whole(info: MediaInfo, *, seen_all: bool, what: str) -> None:
     """An image whose every byte was read but whose size could not be: cut short or damaged, refused before it is
     sent (DashScope would fail it, after the upload)."""
-    if seen_all and info.kind == "image" and (not info.width or not info.height):
+    parsed = info.format in ("jpeg", "png", "bmp", "webp")  # the formats whose size the headers give
+    if seen_all and parsed and (not info.width or not info.height):
         raise InputError(
             "unreadable_media",
             f"{what} is a {(info.format or 'image').upper()} cut short or damaged: its size cannot be read",

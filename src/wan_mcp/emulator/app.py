@@ -787,7 +787,7 @@ def parse_multipart(request: Request) -> dict[str, bytes] | None:
 def caption_for(submission: Submission, body: dict[str, Any]) -> Caption:
     """What a task's video shows it answers: the prompt as the task kept it, the model and the mode it was used in.
 
-    A model with several modes (wan2.7-i2v, wan3.0) is read by the media it was given; VACE names its function.
+    A model with several modes (the media protocol's) is read by the media it was given; VACE names its function.
     """
     model = submission.model
     given = body.get("input")
