@@ -217,16 +217,21 @@ class WanService:
                 f"so this would pay twice. {view.message} To make a second one on purpose, pass allow_duplicate: true.",
                 **{**base, "notes": [*plan.notes, "Duplicate: an identical request was submitted within the hour."]},
             )
+        refused: WanMcpError | None = None  # raised as itself, not inside the lease's task group
         self.deps.sending.add(record.handle)
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(keep_lease, self.deps, record.handle)
                 try:
                     record = await self._send(record, plan)
+                except WanMcpError as exc:
+                    refused = exc
                 finally:
                     group.cancel_scope.cancel()
         finally:
             self.deps.sending.discard(record.handle)
+        if refused is not None:
+            raise refused
         task = await self.poll(record.handle, wait_seconds=wait_seconds, progress=progress, tenant=tenant)
         return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
 
