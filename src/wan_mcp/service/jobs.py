@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,6 +19,7 @@ from wan_mcp.errors import (
     ApiError,
     ConfigError,
     DashScopeError,
+    OverBudget,
     Problem,
     RequestInvalid,
     SubmitOutcomeUnknown,
@@ -34,6 +35,7 @@ from wan_mcp.present import cost_sentence, estimate_view, task_view
 from wan_mcp.requests import Plan, plan_request
 from wan_mcp.service import recovery
 from wan_mcp.service.base import LEASE_SECONDS, MAX_WAIT_SECONDS, Deps, ProgressFn, keep_lease
+from wan_mcp.service.money import Budgets, Quote
 from wan_mcp.service.status import error_of, move
 from wan_mcp.service.tracking import Tracker, schedule
 from wan_mcp.service.uploads import content_hash, upload_inputs
@@ -89,6 +91,7 @@ class WanService:
         self.store: Store = deps.store
         self.clock: Clock = deps.clock
         self.tracker = Tracker(deps)
+        self.budgets = Budgets(deps.settings, deps.store, deps.clock)
         self.held: dict[str, TaskRecord] = {}  # created at DashScope, not yet written: the journal was busy
         self.group: anyio.abc.TaskGroup | None = None
 
@@ -163,10 +166,13 @@ class WanService:
         allow_duplicate: bool = False,
         extra_allowed: tuple[Path, ...] = (),
         tenant: str = "",
+        budgeted: bool = False,
     ) -> SubmitView:
-        """Validate, refuse duplicates (atomically with the record), upload, send, and optionally wait."""
+        """Validate, refuse duplicates (atomically with the record) and calls over a budget, upload, send, and
+        optionally wait. `budgeted`: a chain's segment, admitted with its chain."""
         plan = self.plan(arguments, extra_allowed)
         estimate = estimate_view(plan)
+        quote = Quote.of(estimate, plan.model)
         fingerprint = request_hash(plan, [content_hash(u) for u in plan.uploads])
         base = {"mode": plan.mode, "model": plan.model, "estimate": estimate, "notes": list(plan.notes)}
         if dry_run:
@@ -174,39 +180,26 @@ class WanService:
                 duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
             except JournalUnavailable:
                 duplicate = None  # a dry run needs no journal
-            note = f" An identical job exists ({duplicate.key})." if duplicate else ""
+            note = (
+                f" An identical job exists ({duplicate.key})." if duplicate else await self.budgets.note(quote, tenant)
+            )
             return SubmitView(
                 dry_run=True,
                 request=plan.request.to_dict(),
+                task=self.view(duplicate) if duplicate else None,  # what the call would return instead of paying
                 message=f"Dry run: nothing was sent. {cost_sentence(estimate)} It would take {estimate.wait_text}."
                 + note,
                 **base,
             )
         self.deps.client(tenant)  # no key: say so before anything is recorded
-        now = self.clock.now()
-        record, created = await self.store.create_task(
-            TaskRecord(
-                handle=new_handle(),
-                state=JobState.SUBMITTING,
-                mode=plan.mode,
-                model=plan.model,
-                model_name=plan.model_name,
-                region=plan.region,
-                tenant=tenant,
-                function=plan.function,
-                prompt=arguments.get("prompt"),
-                request=plan.request.to_dict(),
-                request_hash=fingerprint,
-                estimate=estimate,
-                notes=list(plan.notes),
-                created_at=now,
-                updated_at=now,
-                lease_owner=self.deps.owner,  # held while this call sends: a restart after a crash reconciles it
-                lease_until=now + LEASE_SECONDS,
-            ),
-            detail="recorded before sending",
-            duplicate_since=None if allow_duplicate else now - DUPLICATE_WINDOW_SECONDS,
-        )
+        try:
+            async with self.budgets.admit(quote, tenant) if not budgeted else nullcontext():
+                record, created = await self._record(plan, arguments, fingerprint, tenant, allow_duplicate)
+        except OverBudget:  # an identical job already made is still the better answer than a refusal
+            duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
+            if duplicate is None:
+                raise
+            record, created = duplicate, False
         if not created:
             view = self.view(record)
             return SubmitView(
@@ -234,6 +227,35 @@ class WanService:
             raise refused
         task = await self.poll(record.handle, wait_seconds=wait_seconds, progress=progress, tenant=tenant)
         return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
+
+    async def _record(
+        self, plan: Plan, arguments: dict[str, Any], fingerprint: str, tenant: str, allow_duplicate: bool
+    ) -> tuple[TaskRecord, bool]:
+        """Write the job before anything is sent, or find the identical one (one atomic step in the store)."""
+        now = self.clock.now()
+        return await self.store.create_task(
+            TaskRecord(
+                handle=new_handle(),
+                state=JobState.SUBMITTING,
+                mode=plan.mode,
+                model=plan.model,
+                model_name=plan.model_name,
+                region=plan.region,
+                tenant=tenant,
+                function=plan.function,
+                prompt=arguments.get("prompt"),
+                request=plan.request.to_dict(),
+                request_hash=fingerprint,
+                estimate=estimate_view(plan),
+                notes=list(plan.notes),
+                created_at=now,
+                updated_at=now,
+                lease_owner=self.deps.owner,  # held while this call sends: a restart after a crash reconciles it
+                lease_until=now + LEASE_SECONDS,
+            ),
+            detail="recorded before sending",
+            duplicate_since=None if allow_duplicate else now - DUPLICATE_WINDOW_SECONDS,
+        )
 
     async def _duplicate(self, fingerprint: str, tenant: str) -> TaskRecord | None:
         since = self.clock.now() - DUPLICATE_WINDOW_SECONDS
