@@ -23,7 +23,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from wan_mcp import __version__, catalog, media
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
-from wan_mcp.server import tools
+from wan_mcp.server import confirm, tools
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
 from wan_mcp.server.http import DownloadLinks, TokenVerifier, refuse_tokens_in_urls, security_for
 from wan_mcp.server.resources import register_resources
@@ -143,7 +143,7 @@ def register_tools(mcp: MCPServer[Any], secrets: tuple[str, ...]) -> None:
             description=description + (_media_note() if spec.media else ""),
             annotations=spec.annotations,
             **spec.options,
-        )(guarded(spec.fn))
+        )(guarded(confirm.gate_tool(spec.fn) if spec.fn.__name__ in confirm.PAID_TOOLS else spec.fn))
 
 
 @asynccontextmanager
