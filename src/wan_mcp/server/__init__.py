@@ -198,7 +198,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         **auth,
     )
     register_tools(mcp, settings.secrets)
-    register_resources(mcp, settings)
+    register_resources(mcp, settings, lambda: live.get("runtime"))
     mcp.middleware.append(StrictArguments(mcp, settings.secrets))  # closed input schemas, strict arguments
     if http_url is not None:
         mcp.custom_route("/files/{token}", methods=["GET", "HEAD"], name="files")(file_route(live))
