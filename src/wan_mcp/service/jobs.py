@@ -33,13 +33,13 @@ from wan_mcp.journal.unavailable import UnavailableStore
 from wan_mcp.polling import Clock
 from wan_mcp.present import cost_sentence, estimate_view, task_view
 from wan_mcp.requests import Plan, plan_request
-from wan_mcp.service import recovery
+from wan_mcp.service import manage, recovery
 from wan_mcp.service.base import LEASE_SECONDS, MAX_WAIT_SECONDS, Deps, ProgressFn, keep_lease
 from wan_mcp.service.money import Budgets, Quote
 from wan_mcp.service.status import error_of, move
 from wan_mcp.service.tracking import Tracker, schedule
 from wan_mcp.service.uploads import content_hash, upload_inputs
-from wan_mcp.states import JobState, job_state, task_status, transition
+from wan_mcp.states import JobState, task_status, transition
 from wan_mcp.views import CancelView, SubmitView, TaskList, TaskView
 
 log = logging.getLogger("wan_mcp.service")
@@ -384,65 +384,13 @@ class WanService:
         """What a tool returns about a job."""
         return task_view(record, schedule(record, attentive=False), self.clock.now())
 
-    # -- list and cancel
+    # -- list and cancel (service/manage.py)
     async def list(
         self, *, status: str | None = None, since_hours: float | None = None, limit: int = 20, tenant: str | None = None
     ) -> TaskList:
         """Jobs from the journal, newest first, by status or state and age."""
-        statuses = states = None
-        if status:
-            found = task_status(status)
-            if found is not None:
-                statuses = (found,)
-            else:
-                state = job_state(status)
-                if state is None:
-                    raise RequestInvalid(
-                        Problem(
-                            "status",
-                            "invalid_value",
-                            f"{status!r} is neither a DashScope status nor a job state",
-                            "use PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN or "
-                            + ", ".join(s.value for s in JobState),
-                        )
-                    )
-                states = (state,)
-        since = self.clock.now() - since_hours * 3600 if since_hours else None
-        where = TaskFilter(states=states, statuses=statuses, since=since, tenant=tenant, limit=max(1, min(limit, 200)))
-        views = [self.view(r) for r in await self.store.list_tasks(where)]
-        note = self.store.recovery_note
-        return TaskList(
-            tasks=views, count=len(views), note=f"{note}; jobs of the last day were rebuilt" if note else None
-        )
+        return await manage.list_jobs(self, status=status, since_hours=since_hours, limit=limit, tenant=tenant)
 
     async def cancel(self, key: str, tenant: str | None = None) -> CancelView:
         """Cancel a job still queued (PENDING): nothing is billed."""
-        record = await self.find(key, tenant)
-        if record.task_id is None:
-            raise RequestInvalid(
-                Problem("task_id", "invalid_value", "this job has no DashScope task id yet", "poll it first")
-            )
-        record = await self.tracker.check(record)
-        if record.status != "PENDING" or record.task_id is None:
-            raise ApiError(
-                f"task {record.task_id} is {record.status}: only a PENDING task can be cancelled",
-                code="UnsupportedOperation",
-                fix="a running task finishes and is billed only if it succeeds; nothing to do",
-            )
-        await self.deps.client(record.tenant).cancel_task(record.task_id)
-        record = await move(
-            self.deps,
-            record,
-            "canceled",
-            status="CANCELED",
-            finished_at=self.clock.now(),
-            detail="cancelled by request",
-        )
-        self.tracker.watch(record).publish(record)
-        return CancelView(
-            handle=record.handle,
-            task_id=record.task_id,
-            canceled=True,
-            status="CANCELED",
-            message="Cancelled before it started: nothing is billed.",
-        )
+        return await manage.cancel_job(self, key, tenant)
