@@ -155,11 +155,9 @@ def gate_tool(tool: Callable[..., Awaitable[View]]) -> Callable[..., Awaitable[V
     async def call(*args: Any, confirm_gate: Gate, confirm_answer: ElicitationResult[Go], **kwargs: Any) -> View:
         if confirm_gate.question is None:
             result = await tool(*args, **kwargs)
-            return (
-                result.model_copy(update={"message": f"{result.message} {confirm_gate.note}"})
-                if (confirm_gate.note)
-                else result
-            )
+            if not confirm_gate.note:
+                return result
+            return result.model_copy(update={"message": f"{result.message} {confirm_gate.note}"})
         if isinstance(confirm_answer, AcceptedElicitation) and getattr(confirm_answer.data, "confirm", False):
             return await tool(*args, **kwargs)
         return not_sent(confirm_gate, confirm_answer)
