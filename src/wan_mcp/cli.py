@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     _json_flag(tasks)
     tasks.set_defaults(handler=_jobs("run_tasks"))
 
+    spend = commands.add_parser("spend", help="what was spent and is running, today and this month, and the budgets")
+    spend.add_argument("--tenant", help="hosted mode: only this tenant (default: everyone, with a line per tenant)")
+    _json_flag(spend)
+    spend.set_defaults(handler=_jobs("run_spend"))
+
     frame = commands.add_parser("extract-frame", help="save a frame of a video as PNG (needs the media extra)")
     frame.add_argument("source", help="task id, job id or local video")
     frame.add_argument("--at", default="last", help="first, last, or seconds (default last)")

@@ -1,4 +1,4 @@
-"""The command line's job commands: submit, poll and tasks, and the studio's frame, merge, extend and long.
+"""The command line's job commands: submit, poll, tasks and spend, and the studio's frame, merge, extend and long.
 
 They call the service (WanService and its result views) and show people short text with a progress line while
 they wait; `--json` prints the result views as JSON instead, for scripts. Imported only when such a command runs.
@@ -32,6 +32,7 @@ from wan_mcp.config import load_settings
 from wan_mcp.errors import RequestInvalid, WanMcpError
 from wan_mcp.service import WanService
 from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
+from wan_mcp.service.ledger import ledger, ledger_text
 from wan_mcp.service.studio import Studio
 from wan_mcp.states import PLANNED, ChainState, JobState, is_final, job_state
 from wan_mcp.views import TaskView
@@ -176,6 +177,20 @@ def run_tasks(args: argparse.Namespace) -> int:
             _refused(args, exc)
             return EXIT_REFUSED
         _show(args, listing, tasks_table(listing, _out().width))
+        return EXIT_OK
+
+    return _run(go)
+
+
+def run_spend(args: argparse.Namespace) -> int:
+    async def go(_: dict[str, str]) -> int:
+        try:
+            async with _service() as service:
+                book = await ledger(service.budgets, args.tenant)
+        except WanMcpError as exc:
+            _refused(args, exc)
+            return EXIT_FAILED
+        _show(args, book, Text(ledger_text(book)))
         return EXIT_OK
 
     return _run(go)

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import SecretStr
@@ -53,6 +54,10 @@ class Settings:
     tenants: Mapping[str, Tenant] = field(default_factory=dict)  # WAN_MCP_TENANTS (hosted mode)
     public_url: str | None = None  # WAN_MCP_PUBLIC_URL: how remote agents reach this server (download links)
     download_url_ttl: float = 24 * 3600.0  # WAN_MCP_DOWNLOAD_URL_TTL seconds
+    confirm: Literal["paid", "over", "off"] = "paid"  # WAN_MCP_CONFIRM: when a paid call asks the person
+    confirm_over: float = 0.0  # with "over": ask only above this amount (the region's currency)
+    max_cost_per_job: float | None = None  # WAN_MCP_MAX_COST_PER_JOB (the region's currency)
+    daily_budget: float | None = None  # WAN_MCP_DAILY_BUDGET (the region's currency, per local calendar day)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def account_for(self, tenant: str) -> tuple[SecretStr | None, RegionId, str]:
@@ -179,6 +184,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
             "so use at most 19 (15 by default)",
         )
     allowed = env.get("WAN_MCP_ALLOWED_DIRS", "").strip()
+    confirm, confirm_over = confirm_policy(env.get("WAN_MCP_CONFIRM", ""))
     allowed_dirs = tuple(Path(p).expanduser() for p in allowed.split(os.pathsep) if p.strip()) if allowed else None
     return Settings(
         region=parse_region(region if region is not None else env.get("DASHSCOPE_REGION")),
@@ -198,6 +204,26 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         tenants=load_tenants(path("WAN_MCP_TENANTS"), env),
         public_url=env.get("WAN_MCP_PUBLIC_URL", "").strip().rstrip("/") or None,
         download_url_ttl=_seconds(env, "WAN_MCP_DOWNLOAD_URL_TTL", 24 * 3600.0),
+        confirm=confirm,
+        confirm_over=confirm_over,
+        max_cost_per_job=_amount(env.get("WAN_MCP_MAX_COST_PER_JOB", "").strip() or None, "WAN_MCP_MAX_COST_PER_JOB"),
+        daily_budget=_amount(env.get("WAN_MCP_DAILY_BUDGET", "").strip() or None, "WAN_MCP_DAILY_BUDGET"),
+    )
+
+
+def confirm_policy(value: str) -> tuple[Literal["paid", "over", "off"], float]:
+    """WAN_MCP_CONFIRM: `paid` (ask for every paid call; the default), `over:<amount>` (only above it), `off`."""
+    text = value.strip().lower()
+    if text in ("", "paid"):
+        return "paid", 0.0
+    if text == "off":
+        return "off", 0.0
+    if text.startswith("over:"):
+        return "over", _amount(text.removeprefix("over:"), "WAN_MCP_CONFIRM (over:<amount>)") or 0.0
+    raise ConfigError(
+        f"WAN_MCP_CONFIRM={value!r} is not paid, over:<amount> or off",
+        fix="use paid (ask before every paid call), over:5 (ask above 5 in the region's currency) or off",
+        code="invalid_confirm",
     )
 
 
@@ -245,14 +271,23 @@ def load_tenants(path: Path | None, env: Mapping[str, str]) -> dict[str, Tenant]
             token_sha256=digest,
             api_key=SecretStr(str(key)) if key else None,
             region=parse_region(entry["region"]) if entry.get("region") else None,
-            max_cost_per_job=_amount(entry.get("max_cost_per_job")),
-            daily_budget=_amount(entry.get("daily_budget")),
+            max_cost_per_job=_amount(entry.get("max_cost_per_job"), f"WAN_MCP_TENANTS: {name}.max_cost_per_job"),
+            daily_budget=_amount(entry.get("daily_budget"), f"WAN_MCP_TENANTS: {name}.daily_budget"),
         )
     return tenants
 
 
-def _amount(value: object) -> float | None:
-    return None if value is None else float(str(value))
+def _amount(value: object, name: str) -> float | None:
+    """An amount of money (≥ 0, in the region's currency), or None when not set."""
+    if value is None:
+        return None
+    try:
+        amount = float(str(value).strip())
+    except ValueError:
+        amount = -1.0
+    if not amount >= 0 or amount == float("inf"):
+        raise ConfigError(f"{name}={value!r} is not an amount", fix="give a number ≥ 0, e.g. 5 or 12.50")
+    return amount
 
 
 def _substituted(env: Mapping[str, str]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
     WanMcpError                      every error wan-mcp raises; carries code, message, fix
     ├── RequestInvalid               refused before anything was sent (nothing spent); names the field(s)
+    │   └── OverBudget               over a spending limit (per job, per day): the limit, what is left, the fix
     ├── ConfigError                  missing or inconsistent settings (key, region, base URL)
     └── DashScopeError               DashScope answered with an error (or never answered)
         ├── ApiError                 an HTTP-level error body {code, message, request_id}
@@ -435,6 +436,10 @@ class RequestInvalid(WanMcpError):
     def __str__(self) -> str:
         lines = [f"{p.field}: {p.message} Fix: {p.fix}" for p in self.problems]
         return "\n".join(lines)
+
+
+class OverBudget(RequestInvalid):
+    """The call would cost more than a budget allows (or its price is unknown under one); refused before sending."""
 
 
 class ConfigError(WanMcpError):

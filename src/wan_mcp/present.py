@@ -8,7 +8,7 @@ from wan_mcp import catalog
 from wan_mcp.journal.records import TaskRecord
 from wan_mcp.polling import Schedule
 from wan_mcp.requests import Plan, wait_text
-from wan_mcp.states import JobState
+from wan_mcp.states import NOT_CHARGED, JobState
 from wan_mcp.views import EstimateView, TaskView
 
 DAY = float(catalog.RESULT_TTL_SECONDS)
@@ -112,7 +112,7 @@ def task_view(record: TaskRecord, schedule: Schedule, now: float) -> TaskView:
         verified=record.verified,
         actual_prompt=record.actual_prompt,
         billed_seconds=record.billed_seconds,
-        cost=record.cost if record.cost is not None else None,
+        cost=0.0 if record.state in NOT_CHARGED else record.cost,  # billed on success; nothing for failures
         currency=estimate.currency,
         usage=record.usage,
         error=shown_error,

@@ -23,7 +23,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from wan_mcp import __version__, catalog, media
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
-from wan_mcp.server import player, tools
+from wan_mcp.server import confirm, player, tools
 from wan_mcp.server.context import Runtime
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
 from wan_mcp.server.http import DownloadLinks, TokenVerifier, refuse_tokens_in_urls, security_for
@@ -147,7 +147,7 @@ def register_tools(mcp: MCPServer[Any], secrets: tuple[str, ...]) -> None:
             description=description + (_media_note() if spec.media else ""),
             annotations=spec.annotations,
             **spec.options,
-        )(guarded(spec.fn))
+        )(guarded(confirm.gate_tool(spec.fn) if spec.fn.__name__ in confirm.PAID_TOOLS else spec.fn))
 
 
 @asynccontextmanager
@@ -203,7 +203,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         **auth,
     )
     register_tools(mcp, settings.secrets)
-    register_resources(mcp, settings)
+    register_resources(mcp, settings, lambda: live.get("runtime"))
     player.add_video_resource(mcp)
     mcp.middleware.append(StrictArguments(mcp, settings.secrets))  # closed input schemas, strict arguments
     if http_url is not None:

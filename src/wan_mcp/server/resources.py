@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,12 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from wan_mcp import skill
 from wan_mcp.catalog_views import modes_view
 from wan_mcp.config import Settings
-from wan_mcp.server.context import current_tenant, runtime
+from wan_mcp.server.context import Runtime, current_tenant, runtime
+from wan_mcp.service.ledger import ledger
 
 
-def register_resources(mcp: MCPServer[Any], settings: Settings) -> None:
-    """Add the resources and prompts to `mcp`."""
+def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[], Runtime | None]) -> None:
+    """Add the resources and prompts to `mcp` (`live`: the running tools' runtime, for resources without a context)."""
 
     @mcp.resource("wan://modes", name="modes", title="Wan modes and models", mime_type="application/json")
     def modes_resource() -> str:
@@ -37,6 +39,18 @@ def register_resources(mcp: MCPServer[Any], settings: Settings) -> None:
         data["history"] = [{**dataclasses.asdict(e), "state": e.state.value} for e in record.events]
         data["notes"] = record.notes
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @mcp.resource("wan://spend", name="spend", title="Spending and budgets", mime_type="application/json")
+    async def spend_resource() -> str:
+        """What was spent and what is running, today and this month, by model (by tenant when hosted), and the
+        budgets with what is left today."""
+        running = live()
+        if running is None:
+            raise ResourceNotFoundError("the server is not running")
+        tenant = current_tenant()
+        scope = None if tenant == "" and settings.tenants else tenant  # the operator sees every tenant
+        book = await ledger(running.service.budgets, scope)
+        return book.model_dump_json(exclude_none=True)
 
     @mcp.resource("wan://skill", name="skill", title="The wan-video skill", mime_type="text/markdown")
     def skill_resource() -> str:

@@ -230,7 +230,9 @@ async def make_long_video(
             "generate_audio": generate_audio,
         },
     )
-    return await runtime(ctx).runner.start(spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx))
+    return await runtime(ctx).runner.start(
+        spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=current_tenant()
+    )
 
 
 async def extend_video(
@@ -266,4 +268,6 @@ async def extend_video(
         method=method,
         extra_allowed=await client_roots(ctx),
     )
-    return await run.runner.start(spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx))
+    return await run.runner.start(
+        spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=current_tenant()
+    )

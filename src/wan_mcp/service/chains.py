@@ -28,13 +28,15 @@ from wan_mcp import media
 from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
 from wan_mcp.files import sha256_file, slug, unique_path
 from wan_mcp.journal.records import ChainRecord, ChainSegment
-from wan_mcp.present import iso_time
+from wan_mcp.journal.store import JournalUnavailable
 from wan_mcp.requests import Plan, wait_text
 from wan_mcp.service.base import ProgressFn
+from wan_mcp.service.chain_views import chain_view, dry_view
 from wan_mcp.service.jobs import WanService
+from wan_mcp.service.money import chain_quote
 from wan_mcp.service.status import error_view
-from wan_mcp.states import PLANNED, ChainState, JobState
-from wan_mcp.views import ErrorView, TaskView
+from wan_mcp.states import ChainState, JobState
+from wan_mcp.views import TaskView
 
 log = logging.getLogger("wan_mcp.chains")
 
@@ -131,6 +133,7 @@ def _totals(spec: ChainSpec, plans: list[Plan]) -> dict[str, Any]:
                 "duration": spec.shots[i].duration,
                 "billed_seconds": p.estimate.billed_seconds,
                 "cost": p.estimate.cost,
+                "price_is_estimate": not p.estimate.price_official,
                 "sound": p.estimate.sound,
             }
             for i, p in enumerate(plans)
@@ -176,9 +179,10 @@ class ChainRunner:
         return _totals(spec, plans)
 
     async def start(
-        self, spec: ChainSpec, *, dry_run: bool, wait_seconds: int, progress: ProgressFn | None
+        self, spec: ChainSpec, *, dry_run: bool, wait_seconds: int, progress: ProgressFn | None, tenant: str = ""
     ) -> TaskView:
-        """Plan a chain; unless dry_run, create (or resume) it and run it, waiting up to wait_seconds."""
+        """Plan a chain; unless dry_run, create (or resume) it and run it, waiting up to wait_seconds. What this
+        call newly pays for (a new chain whole, a failed one's failed segments) must fit the budgets first."""
         if not spec.shots or len(spec.shots) > MAX_SHOTS:
             raise RequestInvalid(
                 Problem("shots", "invalid_value", f"give 1–{MAX_SHOTS} shots", "split the film into up to 12 shots")
@@ -195,31 +199,58 @@ class ChainRunner:
         if spec.kind == "extend" or len(spec.shots) > 1:
             media.require("long videos")
         totals = self.plan(spec)
-        if dry_run:
-            return self.dry_view(spec, totals)
         fingerprint = chain_hash(spec)
-        chain = await self.store.get_chain(fingerprint)
+        try:
+            chain = await self.store.get_chain(fingerprint, tenant=tenant)
+            due = await self.due(chain, len(spec.shots))
+        except JournalUnavailable:
+            if not dry_run:
+                raise
+            chain, due = None, list(range(len(spec.shots)))  # a dry run needs no journal
+        quote = chain_quote(totals, due)
+        if dry_run:
+            view = dry_view(spec, totals, chain, due, self.service.clock.now())
+            note = await self.service.budgets.note(quote, tenant) if due else ""
+            return view.model_copy(update={"message": view.message + note})
         if chain is None:
-            now = self.service.clock.now()
-            prefix = "wan-long-" if spec.kind == "long" else "wan-ext-"
-            chain = await self.store.save_chain(
-                ChainRecord(
-                    id=prefix + hashlib.sha256(f"{fingerprint}{now}".encode()).hexdigest()[:10],
-                    spec_hash=fingerprint,
-                    kind=spec.kind,
-                    spec={**spec.to_dict(), "totals": totals},
-                    state=ChainState.RUNNING,
-                    segments=[ChainSegment(i) for i in range(len(spec.shots))],
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            async with self.service.budgets.admit(quote, tenant):
+                chain = await self.store.save_chain(self.new_chain(spec, totals, fingerprint, tenant))
         elif chain.state is ChainState.FAILED:
-            chain = await self.retry_failed(chain)
+            async with self.service.budgets.admit(quote, tenant):
+                chain = await self.retry_failed(chain)
         chain = await self.advance(chain.id)
         if wait_seconds > 0 and chain.state is ChainState.RUNNING:
             chain = await self.wait(chain.id, wait_seconds, progress)
         return await self.view(chain)
+
+    def new_chain(self, spec: ChainSpec, totals: dict[str, Any], fingerprint: str, tenant: str) -> ChainRecord:
+        now = self.service.clock.now()
+        prefix = "wan-long-" if spec.kind == "long" else "wan-ext-"
+        return ChainRecord(
+            id=prefix + hashlib.sha256(f"{fingerprint}{now}".encode()).hexdigest()[:10],
+            spec_hash=fingerprint,
+            kind=spec.kind,
+            spec={**spec.to_dict(), "totals": totals},
+            state=ChainState.RUNNING,
+            segments=[ChainSegment(i) for i in range(len(spec.shots))],
+            created_at=now,
+            updated_at=now,
+            tenant=tenant,
+        )
+
+    async def due(self, chain: ChainRecord | None, count: int) -> list[int]:
+        """The segments a call would newly pay for: all of a new chain, the failed or unsent ones of a failed chain,
+        none of a chain running or done (those are paid or already admitted)."""
+        if chain is None:
+            return list(range(count))
+        if chain.state is not ChainState.FAILED:
+            return []
+        due = []
+        for segment in chain.segments:
+            record = await self.store.get_task(segment.handle) if segment.handle else None
+            if record is None or record.state in FAILED_JOBS:
+                due.append(segment.index)
+        return due
 
     async def retry_failed(self, chain: ChainRecord) -> ChainRecord:
         """Forget the segments whose job failed (delivered ones stay: they are paid for) and run again."""
@@ -266,7 +297,7 @@ class ChainRunner:
     async def _submit_segment(self, chain: ChainRecord, spec: ChainSpec, index: int, frame: Path | None) -> ChainRecord:
         args = shot_arguments(spec, index, frame)
         try:
-            view = await self.service.submit(args, tenant=chain.tenant)
+            view = await self.service.submit(args, tenant=chain.tenant, budgeted=True)
         except WanMcpError as exc:
             return await self.fail(chain, f"segment {index + 1} was refused: {exc.message}", exc.fix)
         assert view.task is not None
@@ -347,73 +378,8 @@ class ChainRunner:
             await self.service.clock.sleep(5.0)
 
     # -- views
-    def dry_view(self, spec: ChainSpec, totals: dict[str, Any]) -> TaskView:
-        cost = totals["cost"]
-        price = f"about {cost:.2f} {totals['currency']}" if cost is not None else "a price not known for every part"
-        return TaskView(
-            handle="(dry run)",
-            state=PLANNED,
-            mode=spec.kind,
-            model=", ".join(sorted({s["model"] for s in totals["segments"]})),
-            prompt=spec.shots[0].prompt,
-            created_at=iso_time(self.service.clock.now()) or "",
-            expected_wait_text=totals["wait_text"],
-            billed_seconds=totals["billed_seconds"],
-            cost=cost,
-            currency=totals["currency"],
-            segments=totals["segments"],
-            message=f"Dry run: nothing was sent. {len(spec.shots)} segment(s), {totals['billed_seconds']:g} s "
-            f"billed, {price}; {totals['wait_text']} in all (one after another).",
-        )
-
     async def view(self, chain: ChainRecord) -> TaskView:
-        spec = ChainSpec.from_dict(chain.spec)
-        totals = chain.spec.get("totals", {})
-        segments = []
-        for segment, shot in zip(chain.segments, spec.shots, strict=True):
-            record = await self.store.get_task(segment.handle) if segment.handle else None
-            segments.append(
-                {
-                    "index": segment.index,
-                    "prompt": shot.prompt,
-                    "duration": shot.duration,
-                    "task_id": record.key if record else None,
-                    "state": record.state.value if record else "waiting",
-                    "local_path": record.local_path if record else None,
-                }
-            )
-        return TaskView(
-            handle=chain.id,
-            status={ChainState.DELIVERED: "SUCCEEDED", ChainState.FAILED: "FAILED"}.get(chain.state, "RUNNING"),
-            state=chain.state.value,
-            mode=chain.kind,
-            model=", ".join(sorted({s["model"] for s in totals.get("segments", [])})) or "",
-            prompt=spec.shots[0].prompt,
-            created_at=iso_time(chain.created_at) or "",
-            expected_wait_text=totals.get("wait_text"),
-            billed_seconds=totals.get("billed_seconds"),
-            local_path=chain.output_path,
-            size_bytes=chain.size_bytes,
-            sha256=chain.sha256,
-            error=chain.error,
-            segments=segments,
-            message=_chain_message(chain, segments, totals),
-        )
-
-
-def _chain_message(chain: ChainRecord, segments: list[dict[str, Any]], totals: dict[str, Any]) -> str:
-    done = sum(1 for s in segments if s["state"] == JobState.DELIVERED.value)
-    error: ErrorView | None = chain.error
-    match chain.state:
-        case ChainState.DELIVERED:
-            return f"Done: the joined video is at {chain.output_path} ({(chain.size_bytes or 0) / 1e6:.1f} MB)."
-        case ChainState.FAILED:
-            return f"Stopped: {error.message} {error.fix}." if error else "Stopped."
-        case ChainState.RUNNING:
-            return (
-                f"{done} of {len(segments)} segments done; {totals.get('wait_text', '')} in all. Poll {chain.id} "
-                "again (the chain goes on by itself)."
-            )
+        return await chain_view(self.store, chain, ChainSpec.from_dict(chain.spec))
 
 
 def _cut(source: Path, dest: Path, seconds: float) -> None:

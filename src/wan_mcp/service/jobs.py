@@ -7,7 +7,7 @@ import hashlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -20,6 +20,7 @@ from wan_mcp.errors import (
     ApiError,
     ConfigError,
     DashScopeError,
+    OverBudget,
     Problem,
     RequestInvalid,
     SubmitOutcomeUnknown,
@@ -33,13 +34,14 @@ from wan_mcp.journal.unavailable import UnavailableStore
 from wan_mcp.polling import Clock
 from wan_mcp.present import cost_sentence, estimate_view, task_view
 from wan_mcp.requests import Plan, plan_request
-from wan_mcp.service import recovery
+from wan_mcp.service import manage, recovery
 from wan_mcp.service.base import LEASE_SECONDS, MAX_WAIT_SECONDS, Deps, ProgressFn, keep_lease
+from wan_mcp.service.money import Budgets, Quote
 from wan_mcp.service.status import error_of, move
 from wan_mcp.service.tracking import Tracker, schedule
 from wan_mcp.service.uploads import content_hash, upload_inputs
-from wan_mcp.states import ChainState, JobState, job_state, task_status, transition
-from wan_mcp.views import CancelView, EstimateView, SubmitView, TaskList, TaskView
+from wan_mcp.states import ChainState, JobState, task_status, transition
+from wan_mcp.views import CancelView, SubmitView, TaskList, TaskView
 
 log = logging.getLogger("wan_mcp.service")
 
@@ -99,6 +101,7 @@ class WanService:
         self.store: Store = deps.store
         self.clock: Clock = deps.clock
         self.tracker = Tracker(deps)
+        self.budgets = Budgets(deps.settings, deps.store, deps.clock)
         self.held: dict[str, TaskRecord] = {}  # created at DashScope, not yet written: the journal was busy
         self.group: anyio.abc.TaskGroup | None = None
 
@@ -173,10 +176,13 @@ class WanService:
         allow_duplicate: bool = False,
         extra_allowed: tuple[Path, ...] = (),
         tenant: str = "",
+        budgeted: bool = False,
     ) -> SubmitView:
-        """Validate, refuse duplicates (atomically with the record), upload, send, and optionally wait."""
+        """Validate, refuse duplicates (atomically with the record) and calls over a budget, upload, send, and
+        optionally wait. `budgeted`: a chain's segment, admitted with its chain."""
         plan = self.plan(arguments, extra_allowed)
         estimate = estimate_view(plan)
+        quote = Quote.of(estimate, plan.model)
         fingerprint = request_hash(plan, [content_hash(u) for u in plan.uploads])
         base = {"mode": plan.mode, "model": plan.model, "estimate": estimate, "notes": list(plan.notes)}
         if dry_run:
@@ -184,10 +190,13 @@ class WanService:
                 duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
             except JournalUnavailable:
                 duplicate = None  # a dry run needs no journal
-            note = f" An identical job exists ({duplicate.key})." if duplicate else ""
+            note = (
+                f" An identical job exists ({duplicate.key})." if duplicate else await self.budgets.note(quote, tenant)
+            )
             return SubmitView(
                 dry_run=True,
                 request=plan.request.to_dict(),
+                task=self.view(duplicate) if duplicate else None,  # what the call would return instead of paying
                 message=f"Dry run: nothing was sent. {cost_sentence(estimate)} It would take {estimate.wait_text}."
                 + note,
                 **base,
@@ -195,21 +204,19 @@ class WanService:
         self.deps.client(tenant)  # no key: say so before anything is recorded
         handle = new_handle()
         self.deps.sending.add(handle)  # before the record exists: no watcher may take it for a crashed submit
+        created = False
         try:
-            record, created = await self._record(
-                plan,
-                arguments=arguments,
-                estimate=estimate,
-                fingerprint=fingerprint,
-                handle=handle,
-                tenant=tenant,
-                allow_duplicate=allow_duplicate,
-            )
-        except BaseException:
-            self.deps.sending.discard(handle)
-            raise
+            async with self.budgets.admit(quote, tenant) if not budgeted else nullcontext():
+                record, created = await self._record(plan, arguments, fingerprint, handle, tenant, allow_duplicate)
+        except OverBudget:  # an identical job already made is still the better answer than a refusal
+            duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
+            if duplicate is None:
+                raise
+            record, created = duplicate, False
+        finally:
+            if not created:
+                self.deps.sending.discard(handle)
         if not created:
-            self.deps.sending.discard(handle)
             view = self.view(record)
             return SubmitView(
                 dry_run=False,
@@ -226,18 +233,10 @@ class WanService:
         task = await self.poll(record.handle, wait_seconds=wait_seconds, progress=progress, tenant=tenant)
         return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
 
-    async def _record(
-        self,
-        plan: Plan,
-        *,
-        arguments: dict[str, Any],
-        estimate: EstimateView,
-        fingerprint: str,
-        handle: str,
-        tenant: str,
-        allow_duplicate: bool,
+    async def _record(  # noqa: PLR0917 (one call site, the submit above)
+        self, plan: Plan, arguments: dict[str, Any], fingerprint: str, handle: str, tenant: str, allow_duplicate: bool
     ) -> tuple[TaskRecord, bool]:
-        """Write the job before anything is sent, unless an identical one exists (one atomic step in the store)."""
+        """Write the job before anything is sent, or find the identical one (one atomic step in the store)."""
         now = self.clock.now()
         return await self.store.create_task(
             TaskRecord(
@@ -252,7 +251,7 @@ class WanService:
                 prompt=arguments.get("prompt"),
                 request=plan.request.to_dict(),
                 request_hash=fingerprint,
-                estimate=estimate,
+                estimate=estimate_view(plan),
                 notes=list(plan.notes),
                 created_at=now,
                 updated_at=now,
@@ -418,65 +417,13 @@ class WanService:
         """What a tool returns about a job."""
         return task_view(record, schedule(record, attentive=False), self.clock.now())
 
-    # -- list and cancel
+    # -- list and cancel (service/manage.py)
     async def list(
         self, *, status: str | None = None, since_hours: float | None = None, limit: int = 20, tenant: str | None = None
     ) -> TaskList:
         """Jobs from the journal, newest first, by status or state and age."""
-        statuses = states = None
-        if status:
-            found = task_status(status)
-            if found is not None:
-                statuses = (found,)
-            else:
-                state = job_state(status)
-                if state is None:
-                    raise RequestInvalid(
-                        Problem(
-                            "status",
-                            "invalid_value",
-                            f"{status!r} is neither a DashScope status nor a job state",
-                            "use PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN or "
-                            + ", ".join(s.value for s in JobState),
-                        )
-                    )
-                states = (state,)
-        since = self.clock.now() - since_hours * 3600 if since_hours else None
-        where = TaskFilter(states=states, statuses=statuses, since=since, tenant=tenant, limit=max(1, min(limit, 200)))
-        views = [self.view(r) for r in await self.store.list_tasks(where)]
-        note = self.store.recovery_note
-        return TaskList(
-            tasks=views, count=len(views), note=f"{note}; jobs of the last day were rebuilt" if note else None
-        )
+        return await manage.list_jobs(self, status=status, since_hours=since_hours, limit=limit, tenant=tenant)
 
     async def cancel(self, key: str, tenant: str | None = None) -> CancelView:
         """Cancel a job still queued (PENDING): nothing is billed."""
-        record = await self.find(key, tenant)
-        if record.task_id is None:
-            raise RequestInvalid(
-                Problem("task_id", "invalid_value", "this job has no DashScope task id yet", "poll it first")
-            )
-        record = await self.tracker.check(record)
-        if record.status != "PENDING" or record.task_id is None:
-            raise ApiError(
-                f"task {record.task_id} is {record.status}: only a PENDING task can be cancelled",
-                code="UnsupportedOperation",
-                fix="a running task finishes and is billed only if it succeeds; nothing to do",
-            )
-        await self.deps.client(record.tenant).cancel_task(record.task_id)
-        record = await move(
-            self.deps,
-            record,
-            "canceled",
-            status="CANCELED",
-            finished_at=self.clock.now(),
-            detail="cancelled by request",
-        )
-        self.tracker.watch(record).publish(record)
-        return CancelView(
-            handle=record.handle,
-            task_id=record.task_id,
-            canceled=True,
-            status="CANCELED",
-            message="Cancelled before it started: nothing is billed.",
-        )
+        return await manage.cancel_job(self, key, tenant)
