@@ -21,7 +21,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from wan_mcp.files import sha256_file
 from wan_mcp.server.context import Runtime, current_tenant, runtime
-from wan_mcp.service.jobs import DeliveredFile
+from wan_mcp.service.manage import DeliveredFile
 from wan_mcp.views import TaskView
 
 PLAYER_URI = "ui://wan-mcp/player"

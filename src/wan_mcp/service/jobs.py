@@ -8,9 +8,8 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -18,7 +17,6 @@ import anyio.abc
 from wan_mcp.config import Settings
 from wan_mcp.errors import (
     ApiError,
-    ConfigError,
     DashScopeError,
     OverBudget,
     Problem,
@@ -27,10 +25,8 @@ from wan_mcp.errors import (
     TransportError,
     WanMcpError,
 )
-from wan_mcp.journal import open_store
 from wan_mcp.journal.records import TaskRecord, new_handle
 from wan_mcp.journal.store import JournalUnavailable, Store, TaskFilter
-from wan_mcp.journal.unavailable import UnavailableStore
 from wan_mcp.polling import Clock
 from wan_mcp.present import cost_sentence, estimate_view, task_view
 from wan_mcp.requests import Plan, plan_request
@@ -40,22 +36,13 @@ from wan_mcp.service.money import Budgets, Quote
 from wan_mcp.service.status import error_of, move
 from wan_mcp.service.tracking import Tracker, schedule
 from wan_mcp.service.uploads import content_hash, upload_inputs
-from wan_mcp.states import ChainState, JobState, task_status, transition
+from wan_mcp.states import JobState, task_status, transition
 from wan_mcp.views import CancelView, SubmitView, TaskList, TaskView
 
 log = logging.getLogger("wan_mcp.service")
 
 DUPLICATE_WINDOW_SECONDS = 3600.0
 HELD_RETRY_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class DeliveredFile:
-    """A delivered video as the journal recorded it."""
-
-    path: Path
-    size_bytes: int
-    sha256: str
 
 
 def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
@@ -66,19 +53,6 @@ def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-async def _open_journal(settings: Settings) -> Store:
-    """The journal; when it cannot be opened at all, a stand-in that says why on every use, so that listing modes
-    and dry runs still work and nothing is ever sent unrecorded."""
-    try:
-        return await open_store(settings)
-    except ConfigError:
-        raise
-    except Exception as exc:  # a folder that cannot be written, a database that is down or locked
-        reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        log.error("the journal cannot be opened (%s): only list_modes and dry runs will work", reason)
-        return cast(Store, UnavailableStore(reason))
 
 
 def _unknown_job(key: str) -> RequestInvalid:
@@ -111,7 +85,7 @@ class WanService:
         cls, settings: Settings, *, adopt: bool = True, store: Store | None = None, clock: Clock | None = None
     ) -> AsyncIterator[WanService]:
         """A running service: the journal open, its jobs followed (with `adopt`, every unfinished one)."""
-        deps = Deps(settings, store or await _open_journal(settings), clock or Clock(speed=settings.poll_speed))
+        deps = Deps(settings, store or await recovery.open_journal(settings), clock or Clock(speed=settings.poll_speed))
         service = cls(deps)
         failure: BaseException | None = None
         try:
@@ -389,21 +363,9 @@ class WanService:
         """A job's record with its events (None when unknown to this tenant)."""
         return await self.store.get_task(key.strip(), tenant=tenant, with_events=True) if key.strip() else None
 
-    async def delivered(self, key: str, tenant: str | None) -> DeliveredFile | None:
-        """The file of a delivered job or chain (only the tenant's own when `tenant` is given), as it was recorded
-        (it may have been moved or deleted since); None when there is no such delivered job."""
-        record = await self.store.get_task(key, tenant=tenant) if key else None
-        if record is not None:
-            found = (record.state is JobState.DELIVERED, record.local_path, record.size_bytes, record.sha256)
-        else:
-            chain = await self.store.get_chain(key, tenant=tenant) if key else None
-            if chain is None or chain.id != key:
-                return None
-            found = (chain.state is ChainState.DELIVERED, chain.output_path, chain.size_bytes, chain.sha256)
-        done, path, size, digest = found
-        if not done or not path or size is None or not digest:
-            return None
-        return DeliveredFile(Path(path), size, digest)
+    async def delivered(self, key: str, tenant: str | None) -> manage.DeliveredFile | None:
+        """The recorded file of a delivered job or chain (see manage.delivered_file)."""
+        return await manage.delivered_file(self, key, tenant)
 
     async def record(self, key: str, tenant: str | None = None) -> TaskRecord | None:
         """A job's record by task id or handle (only the tenant's own when `tenant` is given)."""

@@ -1,14 +1,16 @@
-"""Jobs already made: listing them by status or state and age, and cancelling one still queued (WanService.list and
-WanService.cancel)."""
+"""Jobs already made: listing them by status or state and age, cancelling one still queued, and finding a delivered
+one's file (WanService.list, .cancel and .delivered)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wan_mcp.errors import ApiError, Problem, RequestInvalid
 from wan_mcp.journal.store import TaskFilter
 from wan_mcp.service.status import move
-from wan_mcp.states import JobState, job_state, task_status
+from wan_mcp.states import ChainState, JobState, job_state, task_status
 from wan_mcp.views import CancelView, TaskList
 
 if TYPE_CHECKING:
@@ -79,3 +81,29 @@ async def cancel_job(service: WanService, key: str, tenant: str | None) -> Cance
         status="CANCELED",
         message="Cancelled before it started: nothing is billed.",
     )
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    """A delivered video as the journal recorded it."""
+
+    path: Path
+    size_bytes: int
+    sha256: str
+
+
+async def delivered_file(service: WanService, key: str, tenant: str | None) -> DeliveredFile | None:
+    """The file of a delivered job or chain (only the tenant's own when `tenant` is given), as it was recorded (it
+    may have been moved or deleted since); None when there is no such delivered job."""
+    record = await service.store.get_task(key, tenant=tenant) if key else None
+    if record is not None:
+        found = (record.state is JobState.DELIVERED, record.local_path, record.size_bytes, record.sha256)
+    else:
+        chain = await service.store.get_chain(key, tenant=tenant) if key else None
+        if chain is None or chain.id != key:
+            return None
+        found = (chain.state is ChainState.DELIVERED, chain.output_path, chain.size_bytes, chain.sha256)
+    done, path, size, digest = found
+    if not done or not path or size is None or not digest:
+        return None
+    return DeliveredFile(Path(path), size, digest)

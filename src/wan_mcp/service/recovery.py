@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import anyio
 
 from wan_mcp import catalog
-from wan_mcp.errors import WanMcpError
+from wan_mcp.config import Settings
+from wan_mcp.errors import ConfigError, WanMcpError
 from wan_mcp.files import sha256_file
+from wan_mcp.journal import open_store
 from wan_mcp.journal.records import TaskRecord, new_handle
-from wan_mcp.journal.store import TaskFilter
+from wan_mcp.journal.store import Store, TaskFilter
+from wan_mcp.journal.unavailable import UnavailableStore
 from wan_mcp.service.base import Deps
 from wan_mcp.service.status import move
 from wan_mcp.states import JobState, task_status
@@ -21,6 +25,19 @@ from wan_mcp.views import EstimateView
 log = logging.getLogger("wan_mcp.recovery")
 DAY = float(catalog.RESULT_TTL_SECONDS)
 REBUILT_NOTE = "Rebuilt from DashScope's task list after the journal was found damaged: the request is not known."
+
+
+async def open_journal(settings: Settings) -> Store:
+    """The journal; when it cannot be opened at all, a stand-in that says why on every use, so that listing modes
+    and dry runs still work and nothing is ever sent unrecorded."""
+    try:
+        return await open_store(settings)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a folder that cannot be written, a database that is down or locked
+        reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        log.error("the journal cannot be opened (%s): only list_modes and dry runs will work", reason)
+        return cast(Store, UnavailableStore(reason))
 
 
 async def rebuild(deps: Deps) -> int:
