@@ -126,4 +126,10 @@ def test_every_address_is_protected(hosted: tuple[str, LiveEmulator, Path]) -> N
     assert foreign.status_code == 403
     in_url = httpx2.post(url + f"/mcp?access_token={TOKENS['alice']}", json=body, headers=HEADERS, timeout=10)
     assert in_url.status_code == 400 and "Authorization header" in in_url.text
-    assert httpx2.post(url + "/mcp", json=body, headers=bearer, timeout=10).status_code == 200
+    hello = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    assert httpx2.post(url + "/mcp", json=hello, headers=bearer, timeout=10).status_code == 200

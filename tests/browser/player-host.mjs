@@ -227,7 +227,7 @@ async function scenario(page, client, tools, resource) {
   await page.evaluate((text) => window.host.say(text), `Make a ${options.duration}-second video: ${options.prompt}.`);
   const submitted = await openView(page, client, "submit", "submit_video", { ...args, wait_seconds: 0 }, resource, tools);
   const job = submitted.structuredContent.task;
-  report.submitted = { handle: job.handle, state: job.state, status: job.status };
+  report.submitted = { handle: job.handle, state: job.state, status: job.status, nextPoll: job.next_poll_after_seconds };
   let id = "submit";
   if (options.scenario === "agent-poll") {
     // The agent waits with poll_task until the job is done; its last call's view gets the delivered result.

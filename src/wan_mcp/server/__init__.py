@@ -231,14 +231,17 @@ def file_route(live: dict[str, Runtime]) -> Callable[[Request], Awaitable[Respon
 
 
 def serve_http(settings: Settings, host: str, port: int) -> None:
-    """Serve MCP over streamable HTTP (stateless: any replica answers any call) with the download route."""
+    """Serve MCP over streamable HTTP with the download route (stateless when replicas share the journal)."""
     import uvicorn  # noqa: PLC0415 (only HTTP serving needs it: stdio start-up stays light)
 
     url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
     public_hosts = (urlsplit(settings.public_url).hostname or "",) if settings.public_url else ()
     server = build_server(settings, http_url=url)
+    # Replicas sharing a PostgreSQL journal answer statelessly, so any replica serves any call (no sticky sessions);
+    # one process keeps sessions, so handshake-era clients' capabilities (MCP Apps, elicitation) stay known.
+    replicated = (settings.database_url or "").startswith(("postgresql://", "postgres://"))
     app = server.streamable_http_app(
-        stateless_http=True, transport_security=security_for(host, port, public_hosts), host=host
+        stateless_http=replicated, transport_security=security_for(host, port, public_hosts), host=host
     )
     level = settings.log_level.lower() if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "info"
     uvicorn.run(refuse_tokens_in_urls(app), host=host, port=port, access_log=False, log_level=level)

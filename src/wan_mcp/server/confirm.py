@@ -72,7 +72,7 @@ def quote_of(view: View) -> Quote | None:
 
 
 def question(view: View, quote: Quote) -> str:
-    """The question the person sees, e.g. 'Make a 5 s 720P video with wan2.6-t2v for ≈ 3.00 CNY (estimate),
+    """The question the person sees, e.g. 'Make a 5 s 720P video with <model> for ≈ 3.00 CNY (estimate),
     usually 1–5 min?'."""
     if isinstance(view, SubmitView):
         e = view.estimate
