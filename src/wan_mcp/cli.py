@@ -7,7 +7,6 @@ that `wan-mcp plan` stays light.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import logging
 import sys
@@ -223,36 +222,22 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from wan_mcp.config import load_settings
-    from wan_mcp.server import build_server
+    from wan_mcp.server import build_server, serve_http
+    from wan_mcp.server.http import is_loopback
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.secrets)
     if args.transport == "stdio":
         build_server(settings).run("stdio")
         return EXIT_OK
-    from mcp.server.transport_security import TransportSecuritySettings
-
-    loopback = _is_loopback(args.host)
-    if not loopback and settings.http_token is None:
+    if not is_loopback(args.host) and settings.http_token is None and not settings.tenants:
         sys.stderr.write(
-            f"Refusing to serve on {args.host}: a non-loopback address needs WAN_MCP_HTTP_TOKEN (a bearer token every "
-            "client must send). Set it, or bind to 127.0.0.1.\n"
+            f"Refusing to serve on {args.host}: an address that is not loopback needs WAN_MCP_HTTP_TOKEN (a bearer "
+            "token every client must send) or WAN_MCP_TENANTS. Set one, or bind to 127.0.0.1.\n"
         )
         return EXIT_REFUSED
-    url = f"http://{args.host}:{args.port}"
-    server = build_server(settings, http_url=url if settings.http_token else None)
-    security = None if loopback else TransportSecuritySettings(enable_dns_rebinding_protection=False)
-    server.run("streamable-http", host=args.host, port=args.port, transport_security=security)
+    serve_http(settings, args.host, args.port)
     return EXIT_OK
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _service() -> Any:

@@ -49,6 +49,8 @@ class Settings:
     log_level: str = "INFO"
     database_url: str | None = None  # WAN_MCP_DATABASE_URL: sqlite:///path or postgresql://…; None: SQLite in data_dir
     tenants: Mapping[str, Tenant] = field(default_factory=dict)  # WAN_MCP_TENANTS (hosted mode)
+    public_url: str | None = None  # WAN_MCP_PUBLIC_URL: how remote agents reach this server (download links)
+    download_url_ttl: float = 24 * 3600.0  # WAN_MCP_DOWNLOAD_URL_TTL seconds
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def account_for(self, tenant: str) -> tuple[SecretStr | None, RegionId, str]:
@@ -153,8 +155,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         raise ConfigError(f"WAN_MCP_POLL_SPEED={speed!r} is not a number", fix="leave it unset (1)") from None
     if poll_speed <= 0:
         raise ConfigError("WAN_MCP_POLL_SPEED must be positive", fix="leave it unset (1)")
-    if not 0 < query_qps <= 20:
-        raise ConfigError("WAN_MCP_QUERY_QPS must be in (0, 20]", fix="DashScope allows 20 task queries per second")
+    if not 0 < query_qps < 20:
+        raise ConfigError(
+            "WAN_MCP_QUERY_QPS must be above 0 and below 20",
+            fix="DashScope allows 20 task queries per second per account; a limit of N lets N + 1 fit in one second, "
+            "so use at most 19 (15 by default)",
+        )
     allowed = env.get("WAN_MCP_ALLOWED_DIRS", "").strip()
     allowed_dirs = tuple(Path(p).expanduser() for p in allowed.split(os.pathsep) if p.strip()) if allowed else None
     return Settings(
@@ -173,7 +179,20 @@ def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = 
         log_level=(env.get("WAN_MCP_LOG_LEVEL") or "INFO").strip().upper(),
         database_url=env.get("WAN_MCP_DATABASE_URL", "").strip() or None,
         tenants=load_tenants(path("WAN_MCP_TENANTS"), env),
+        public_url=env.get("WAN_MCP_PUBLIC_URL", "").strip().rstrip("/") or None,
+        download_url_ttl=_seconds(env, "WAN_MCP_DOWNLOAD_URL_TTL", 24 * 3600.0),
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        raise ConfigError(f"{name}={value!r} is not a number of seconds", fix=f"set it to e.g. {default:g}") from None
+    if seconds <= 0:
+        raise ConfigError(f"{name} must be positive", fix=f"set it to e.g. {default:g}")
+    return seconds
 
 
 def load_tenants(path: Path | None, env: Mapping[str, str]) -> dict[str, Tenant]:

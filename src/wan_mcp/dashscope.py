@@ -269,6 +269,7 @@ class DashScopeClient:
         rng: random.Random | None = None,
         utc_offset_hours: float = 8.0,
         timeout: httpx2.Timeout = API_TIMEOUT,
+        query_turn: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
@@ -280,6 +281,7 @@ class DashScopeClient:
         self.utc_offset_hours = utc_offset_hours
         # burst 1: any 1 s window then holds at most query_qps + 1 queries (DashScope counts 20 per second)
         self.query_limiter = RateLimiter(query_qps, burst=1.0, sleep=sleep)
+        self.query_turn = query_turn  # the account-wide limit shared with other processes (a shared journal)
         self.submit_limiters: dict[str, RateLimiter] = {}
         headers = {"User-Agent": f"wan-mcp/{__version__}"}
         self.http = httpx2.AsyncClient(
@@ -327,6 +329,8 @@ class DashScopeClient:
         for attempt in range(self.retry.attempts):
             if limited:
                 await self.query_limiter.acquire()
+                if self.query_turn is not None:
+                    await self.query_turn()
             try:
                 response = await self.http.get(self.url(path), params=params, headers=self.auth_headers())
             except httpx2.TransportError as exc:

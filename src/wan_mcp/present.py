@@ -69,7 +69,7 @@ def progress_text(record: TaskRecord, now: float) -> str:
     if record.state is JobState.DOWNLOADING:
         return f"downloading the video ({clock_text(elapsed)})"
     usual = record.estimate.wait_text
-    return f"{record.status or record.state.value} {clock_text(elapsed)}; usually {usual}"
+    return f"{record.status or record.state.value} {clock_text(elapsed)}; {usual}"
 
 
 def next_poll_after(record: TaskRecord, schedule: Schedule, now: float) -> int | None:
@@ -166,5 +166,5 @@ def _running_message(record: TaskRecord, elapsed: float, usual: str) -> str:
         return "The video is ready and is being downloaded; poll again in a few seconds."
     if record.status == "RUNNING":
         late = " It is taking longer than usual." if elapsed > record.estimate.wait_high_seconds else ""
-        return f"Generating: {clock_text(elapsed)} so far; it usually takes {usual}.{late} Poll {ident} again."
-    return f"Queued at DashScope ({clock_text(elapsed)} so far; it usually takes {usual}). Poll {ident} again."
+        return f"Generating: {clock_text(elapsed)} so far; {usual}.{late} Poll {ident} again."
+    return f"Queued at DashScope ({clock_text(elapsed)} so far; {usual}). Poll {ident} again."

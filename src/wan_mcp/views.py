@@ -64,6 +64,7 @@ class TaskView(BaseModel):
     video_url: str | None = None
     video_url_expires_at: str | None = None
     local_path: str | None = None
+    download_url: str | None = Field(None, description="hosted: a signed link to the verified file (expires)")
     size_bytes: int | None = None
     sha256: str | None = None
     verified: str | None = Field(None, description="what the saved file was checked against")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from wan_mcp.errors import ConfigError
 from wan_mcp.journal.records import ChainRecord, ChainSegment, SpendRow, TaskEvent, TaskRecord, new_handle
-from wan_mcp.journal.store import JournalUnavailable, Store, TaskFilter
+from wan_mcp.journal.store import JournalUnavailable, Store, TaskFilter, wait_for_query_turn
 
 if TYPE_CHECKING:
     from wan_mcp.config import Settings
@@ -50,4 +50,5 @@ __all__ = [
     "TaskRecord",
     "new_handle",
     "open_store",
+    "wait_for_query_turn",
 ]

@@ -9,6 +9,7 @@ rebuilds the last day of jobs from DashScope's task list.
 from __future__ import annotations
 
 import logging
+import secrets
 import sqlite3
 import threading
 import time
@@ -55,6 +56,7 @@ CREATE TABLE IF NOT EXISTS chains (
     error_json TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chains_hash ON chains(spec_hash);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 # Version 1 (the first release) lacked these columns; its claim_owner/claim_at are left unused.
 _V2_COLUMNS = {
@@ -396,6 +398,15 @@ class SqliteStore:
     async def query_slot(self, *, per_second: float) -> float:  # noqa: ARG002 (the protocol's signature)
         """On one machine each process keeps its own limit (the client's limiter): nothing to share here."""
         return 0.0
+
+    async def shared_secret(self, name: str) -> bytes:
+        fresh = secrets.token_bytes(32)
+
+        def get(db: sqlite3.Connection) -> bytes:
+            db.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, fresh))
+            return bytes(db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()[0])
+
+        return await self._run(self._write, get)
 
     async def close(self) -> None:
         with self._lock:

@@ -6,9 +6,12 @@ freezing the event loop. Records are typed (`records.py`); no caller encodes or 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import anyio
 
 from wan_mcp.errors import WanMcpError
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskRecord
@@ -105,8 +108,38 @@ class Store(Protocol):
         """Reserve one task query against the account-wide query limit, for every process sharing this store.
 
         Returns the seconds to wait before sending it (0 when it may go now). A store on one machine may leave the
-        limit to each process (returning 0).
+        limit to each process (returning 0). `wait_for_query_turn` is the way to use it.
         """
         ...
 
+    async def shared_secret(self, name: str) -> bytes:
+        """A random secret made once and shared by every process on this store (e.g. to sign download links)."""
+        ...
+
     async def close(self) -> None: ...
+
+
+async def wait_for_query_turn(
+    store: Store,
+    *,
+    per_second: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    attempts: int = 3,
+) -> None:
+    """Wait for this process's turn to send one task query under the account's limit, then send it at once.
+
+    A turn reached more than a quarter slot late (the process was too busy to wake on time) is given up, unused,
+    and another reserved, up to `attempts` times: a late sender would crowd the next slot's second. With the
+    store's own check on late answers (another quarter slot), every query goes out less than half a slot after
+    its reserved time, which keeps any 1 s window at floor(per_second) + 1 queries (for rates whose fraction is
+    under one half, such as the default 15).
+    """
+    late_after = 0.25 / per_second
+    for _ in range(attempts):
+        wait = await store.query_slot(per_second=per_second)
+        due = clock() + wait
+        if wait > 0:
+            await sleep(wait)
+        if clock() - due <= late_after:
+            return

@@ -4,27 +4,30 @@ resources and prompts (`resources.py`) over a running `WanService` (thin: no bus
 from __future__ import annotations
 
 import functools
-import hmac
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from mcp.server import MCPServer
-from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import AnyHttpUrl
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from wan_mcp import __version__, media
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
 from wan_mcp.server import tools
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
+from wan_mcp.server.http import DownloadLinks, TokenVerifier, refuse_tokens_in_urls, security_for
 from wan_mcp.server.resources import register_resources
 from wan_mcp.server.schemas import lean_schema
 from wan_mcp.server.tools import Runtime
@@ -151,10 +154,14 @@ def build_tools(secrets: tuple[str, ...]) -> list[Tool]:
 
 
 @asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Runtime]:
-    """The service, its chains and its studio, running for as long as the server does."""
+async def running(settings: Settings, *, http_url: str | None = None) -> AsyncIterator[Runtime]:
+    """The service, its chains and its studio (and over HTTP, download links), running as long as the server does."""
     async with WanService.open(settings) as service:
-        runtime = Runtime(service, ChainRunner(service), Studio(service))
+        links = None
+        if http_url is not None:
+            secret = await service.store.shared_secret("download-links")
+            links = DownloadLinks(secret, settings.public_url or http_url, settings.download_url_ttl)
+        runtime = Runtime(service, ChainRunner(service), Studio(service), links)
         async with anyio.create_task_group() as group:
             await group.start(runtime.runner.run)
             try:
@@ -163,35 +170,29 @@ async def running(settings: Settings) -> AsyncIterator[Runtime]:
                 group.cancel_scope.cancel()
 
 
-class StaticTokenVerifier:
-    """Accepts exactly one bearer token (WAN_MCP_HTTP_TOKEN), compared in constant time."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    async def verify_token(self, token: str) -> AccessToken | None:
-        if hmac.compare_digest(token.encode(), self._token.encode()):
-            return AccessToken(token="***", client_id="wan-mcp-user", scopes=[])
-        return None
-
-
 def build_server(settings: Settings | None = None, *, http_url: str | None = None) -> MCPServer[Any]:
     """The wan-mcp MCP server for these settings (default: from the environment).
 
-    With `http_url` (streamable HTTP) and WAN_MCP_HTTP_TOKEN set, every request must carry that bearer token.
+    With `http_url` (streamable HTTP): every request must carry a bearer token when WAN_MCP_HTTP_TOKEN or tenants are
+    set, and delivered videos get signed download links served at `/files/…`.
     """
     settings = settings or load_settings()
     auth: dict[str, Any] = {}
-    if http_url is not None and settings.http_token is not None:
+    if http_url is not None and (settings.http_token is not None or settings.tenants):
         auth = {
-            "token_verifier": StaticTokenVerifier(settings.http_token.get_secret_value()),
+            "token_verifier": TokenVerifier(settings),
             "auth": AuthSettings(issuer_url=AnyHttpUrl(http_url), resource_server_url=AnyHttpUrl(http_url + "/mcp")),
         }
+    live: dict[str, Runtime] = {}
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Runtime]:
-        async with running(settings) as runtime:
-            yield runtime
+        async with running(settings, http_url=http_url) as runtime:
+            live["runtime"] = runtime
+            try:
+                yield runtime
+            finally:
+                live.clear()
 
     level = settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO"
     mcp: MCPServer[Runtime] = MCPServer(
@@ -205,7 +206,44 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         **auth,
     )
     register_resources(mcp, settings)
+    if http_url is not None:
+        mcp.custom_route("/files/{token}", methods=["GET", "HEAD"], name="files")(file_route(live))
     return mcp
 
 
-__all__ = ["StaticTokenVerifier", "build_server", "build_tools", "running", "tool_specs"]
+def file_route(live: dict[str, Runtime]) -> Callable[[Request], Awaitable[Response]]:
+    """GET /files/{token}: the verified file of a delivered job or chain, for the tenant the link was signed for."""
+
+    async def send_file(request: Request) -> Response:
+        runtime = live.get("runtime")
+        found = runtime.links.verify(request.path_params["token"]) if runtime and runtime.links else None
+        if runtime is None or found is None:
+            return JSONResponse({"error": "not_found", "message": "no such file, or the link expired"}, 404)
+        tenant, handle = found
+        record = await runtime.service.store.get_task(handle, tenant=tenant)
+        chain = None if record is not None else await runtime.service.store.get_chain(handle, tenant=tenant)
+        path = record.local_path if record is not None else chain.output_path if chain is not None else None
+        if not path or not Path(path).is_file():
+            return JSONResponse(
+                {"error": "not_found", "message": "the video is not (or no longer) on this server"}, 404
+            )
+        return FileResponse(path, media_type="video/mp4", filename=Path(path).name)
+
+    return send_file
+
+
+def serve_http(settings: Settings, host: str, port: int) -> None:
+    """Serve MCP over streamable HTTP (stateless: any replica answers any call) with the download route."""
+    import uvicorn  # noqa: PLC0415 (only HTTP serving needs it: stdio start-up stays light)
+
+    url = f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+    public_hosts = (urlsplit(settings.public_url).hostname or "",) if settings.public_url else ()
+    server = build_server(settings, http_url=url)
+    app = server.streamable_http_app(
+        stateless_http=True, transport_security=security_for(host, port, public_hosts), host=host
+    )
+    level = settings.log_level.lower() if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "info"
+    uvicorn.run(refuse_tokens_in_urls(app), host=host, port=port, access_log=False, log_level=level)
+
+
+__all__ = ["build_server", "build_tools", "running", "serve_http", "tool_specs"]

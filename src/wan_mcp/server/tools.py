@@ -24,19 +24,29 @@ from pydantic import BaseModel, Field
 from wan_mcp.catalog_views import model_limits, modes_overview, region_id
 from wan_mcp.errors import Problem, RequestInvalid
 from wan_mcp.server.descriptions import DRY_RUN_HELP, WAIT_HELP
+from wan_mcp.server.http import DownloadLinks
 from wan_mcp.server.results import cancel_result, list_result, model_result, submit_result, task_result
 from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, WanService
 from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
 from wan_mcp.service.studio import Studio
+from wan_mcp.views import TaskView
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """What the tools work with: jobs (service), chains of jobs (runner) and local video work (studio)."""
+    """What the tools work with: jobs (service), chains of jobs (runner), local video work (studio) and, when served
+    over HTTP, signed download links."""
 
     service: WanService
     runner: ChainRunner
     studio: Studio
+    links: DownloadLinks | None = None
+
+    def with_link(self, view: TaskView, tenant: str) -> TaskView:
+        """The view with a download link when the video is delivered and the server is reached over HTTP."""
+        if self.links is None or view.state != "delivered" or not view.local_path:
+            return view
+        return view.model_copy(update={"download_url": self.links.url_for(tenant, view.handle)})
 
 
 def runtime(ctx: Context[Any]) -> Runtime:
@@ -104,16 +114,17 @@ async def submit_video(ctx: Context[Any], **arguments: Any) -> CallToolResult:
     wait_seconds = int(arguments.pop("wait_seconds", 0) or 0)
     allow_duplicate = bool(arguments.pop("allow_duplicate", False))
     given = {k: v for k, v in arguments.items() if v is not None}
-    view = await runtime(ctx).service.submit(
+    run, tenant = runtime(ctx), current_tenant()
+    view = await run.service.submit(
         given,
         dry_run=dry_run,
         wait_seconds=wait_seconds,
         progress=progress_of(ctx),
         allow_duplicate=allow_duplicate,
         extra_allowed=await client_roots(ctx),
-        tenant=current_tenant(),
+        tenant=tenant,
     )
-    return submit_result(view)
+    return submit_result(view.model_copy(update={"task": run.with_link(view.task, tenant)}) if view.task else view)
 
 
 async def poll_task(
@@ -128,10 +139,10 @@ async def poll_task(
     tenant = current_tenant()
     if await run.service.store.get_chain(key, tenant=tenant) is not None:
         chain = await run.runner.wait(key, wait_seconds, progress_of(ctx))
-        return task_result(await run.runner.view(chain))
+        return task_result(run.with_link(await run.runner.view(chain), tenant))
     view = await run.service.poll(key, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=tenant)
     view, sheet = await run.studio.look(view)
-    return task_result(view, sheet)
+    return task_result(run.with_link(view, tenant), sheet)
 
 
 async def list_tasks(

@@ -314,7 +314,12 @@ class ChainRunner:
         """Advance every running chain in the background until cancelled."""
         task_status.started()
         while True:
-            for chain in await self.store.list_chains((ChainState.RUNNING,)):
+            try:
+                running = await self.store.list_chains((ChainState.RUNNING,))
+            except WanMcpError as exc:
+                log.warning("looking for running chains: %s", exc.message)
+                running = []
+            for chain in running:
                 try:
                     await self.advance(chain.id)
                 except Exception:

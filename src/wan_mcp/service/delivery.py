@@ -28,6 +28,13 @@ _DISK_ERRORS = {errno.ENOSPC: "no space left", errno.EDQUOT: "the disk quota is 
 _ACCESS_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "not permitted", errno.EROFS: "read-only"}
 
 
+def single(exc: BaseException) -> BaseException:
+    """The one exception inside task-group wrappers (an exception group of one), or the exception itself."""
+    while isinstance(getattr(exc, "exceptions", None), tuple) and len(exc.exceptions) == 1:  # type: ignore[attr-defined]
+        exc = exc.exceptions[0]  # type: ignore[attr-defined]
+    return exc
+
+
 def destination(deps: Deps, record: TaskRecord) -> Path:
     """`{date}-{mode}-{short id}-{slug}.mp4` in the output folder (the tenant's own when hosted); never an existing
     file."""
@@ -72,13 +79,16 @@ async def _download(deps: Deps, record: TaskRecord) -> TaskRecord:
     dest = destination(deps, record)
     try:
         result = await deps.client(record.tenant).download(record.video_url, dest)
-    except ResultExpired:
-        return await _expired(deps, record)
-    except (DownloadFailed, TransportError) as exc:
-        log.warning("download of %s failed: %s", record.handle, exc)
-        return await move(deps, record, "download_failed", error=None, detail=f"download failed: {exc.code}")
-    except OSError as exc:
-        return await _save_failed(deps, record, dest, exc)
+    except Exception as raised:  # sorted below by what it is, under any task-group wrapping
+        exc = single(raised)
+        if isinstance(exc, ResultExpired):
+            return await _expired(deps, record)
+        if isinstance(exc, (DownloadFailed, TransportError)):
+            log.warning("download of %s failed: %s", record.handle, exc)
+            return await move(deps, record, "download_failed", error=None, detail=f"download failed: {exc.code}")
+        if isinstance(exc, OSError):
+            return await _save_failed(deps, record, dest, exc)
+        raise
     verified = getattr(result, "verified", None)
     return await move(
         deps,

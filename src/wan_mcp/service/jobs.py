@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import anyio.abc
@@ -17,6 +17,7 @@ import anyio.abc
 from wan_mcp.config import Settings
 from wan_mcp.errors import (
     ApiError,
+    ConfigError,
     DashScopeError,
     Problem,
     RequestInvalid,
@@ -27,6 +28,7 @@ from wan_mcp.errors import (
 from wan_mcp.journal import open_store
 from wan_mcp.journal.records import TaskRecord, new_handle
 from wan_mcp.journal.store import JournalUnavailable, Store, TaskFilter
+from wan_mcp.journal.unavailable import UnavailableStore
 from wan_mcp.polling import Clock
 from wan_mcp.present import cost_sentence, estimate_view, task_view
 from wan_mcp.requests import Plan, plan_request
@@ -52,6 +54,19 @@ def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def _open_journal(settings: Settings) -> Store:
+    """The journal; when it cannot be opened at all, a stand-in that says why on every use, so that listing modes
+    and dry runs still work and nothing is ever sent unrecorded."""
+    try:
+        return await open_store(settings)
+    except ConfigError:
+        raise
+    except Exception as exc:  # a folder that cannot be written, a database that is down or locked
+        reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        log.error("the journal cannot be opened (%s): only list_modes and dry runs will work", reason)
+        return cast(Store, UnavailableStore(reason))
 
 
 def _unknown_job(key: str) -> RequestInvalid:
@@ -83,7 +98,7 @@ class WanService:
         cls, settings: Settings, *, adopt: bool = True, store: Store | None = None, clock: Clock | None = None
     ) -> AsyncIterator[WanService]:
         """A running service: the journal open, its jobs followed (with `adopt`, every unfinished one)."""
-        deps = Deps(settings, store or await open_store(settings), clock or Clock(speed=settings.poll_speed))
+        deps = Deps(settings, store or await _open_journal(settings), clock or Clock(speed=settings.poll_speed))
         service = cls(deps)
         failure: BaseException | None = None
         try:
@@ -149,7 +164,10 @@ class WanService:
         fingerprint = request_hash(plan, [content_hash(u) for u in plan.uploads])
         base = {"mode": plan.mode, "model": plan.model, "estimate": estimate, "notes": list(plan.notes)}
         if dry_run:
-            duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
+            try:
+                duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
+            except JournalUnavailable:
+                duplicate = None  # a dry run needs no journal
             note = f" An identical job exists ({duplicate.key})." if duplicate else ""
             return SubmitView(
                 dry_run=True,

@@ -35,6 +35,7 @@ HEARTBEAT_SECONDS = 4.0  # progress to a waiting client at least this often (cli
 OBSERVE_SECONDS = 1.0  # how often a job followed by another process is re-read while someone waits here
 ADOPT_SECONDS = 5.0  # how often unfinished jobs without a live owner are looked for
 SAVE_RETRY_SECONDS = 30.0
+RETRY_AFTER_FAILURE_SECONDS = 30.0
 DAY = float(catalog.RESULT_TTL_SECONDS)
 
 
@@ -157,15 +158,20 @@ class Tracker:
         handle = watch.record.handle
         try:
             while not watch.record.final:
-                if not await self._hold_lease(watch):
-                    break  # another process follows it; waiters here re-read the journal
                 watch.wake = anyio.Event()  # a call arriving during the step still wakes the rest after it
-                delay = await self._step(watch)
+                try:
+                    if not await self._hold_lease(watch):
+                        break  # another process follows it; waiters here re-read the journal
+                    delay = await self._step(watch)
+                except JournalUnavailable as exc:
+                    log.warning("following %s: %s; trying again", handle, exc.message)
+                    delay = RETRY_AFTER_FAILURE_SECONDS
+                except Exception:  # a paid job is never dropped for a bug: log it and try again later
+                    log.exception("following %s failed; trying again", handle)
+                    delay = RETRY_AFTER_FAILURE_SECONDS
                 await self._rest(watch, delay)
         except WanMcpError as exc:
             log.warning("following %s stopped: %s", handle, exc)
-        except Exception:
-            log.exception("following %s failed", handle)
         finally:
             self.watches.pop(handle, None)
             with anyio.CancelScope(shield=True):
