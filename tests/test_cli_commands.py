@@ -104,6 +104,8 @@ def _serve_http(env: dict[str, str], port: int) -> subprocess.Popen[str]:
         try:
             httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
             return process
+        except httpx2.TimeoutException:
+            return process  # it answers by holding the GET open (a stateless server's event stream): it is up
         except httpx2.TransportError:
             time.sleep(0.1)
     process.kill()
