@@ -125,7 +125,8 @@ def modes_overview(region: RegionId, mode: str | None = None) -> ModesOverview:
         raise RequestInvalid(
             Problem("mode", "invalid_value", f"unknown mode {mode!r}", f"use one of {', '.join(MODES)}")
         )
-    summaries, lines = [], {}
+    summaries: list[ModeSummary] = []
+    lines: dict[str, str] = {}  # model id → its line, or "as <model>" for the same limits as one said before
     for mode_id in chosen:
         models = catalog.models_for(mode_id, region)
         default = catalog.default_model(mode_id, region)
@@ -137,7 +138,11 @@ def modes_overview(region: RegionId, mode: str | None = None) -> ModesOverview:
                 models=[m.id for m in models],
             )
         )
-        lines.update({m.id: model_line(m, region) for m in models})
+        for model in models:
+            if model.id not in lines:
+                line = model_line(model, region)
+                twin = next((other for other, said in lines.items() if said == line), None)
+                lines[model.id] = f"as {twin}" if twin else line
     return ModesOverview(
         message=f"{len(summaries)} mode{'s' if len(summaries) > 1 else ''} in {region}, each model with its key "
         "limits. list_modes with model gives one model's full limits and their sources.",
@@ -192,7 +197,8 @@ def model_limits(name: str, region: RegionId) -> ModelLimits:
         id=model.id,
         summary=model.summary,
         name_in_region=offer.name if offer and offer.name != model.id else None,
-        regions={r: o.name for r, o in model.regions.items()},
+        regions=list(model.regions),
+        names={r: o.name for r, o in model.regions.items() if o.name != model.id},
         preview=model.preview,
         modes={mode: _mode_inputs(spec) for mode, spec in model.modes.items()},
         default_for=[
@@ -222,7 +228,10 @@ def model_limits(name: str, region: RegionId) -> ModelLimits:
     )
 
 
-def _mode_inputs(spec: ModeSpec) -> dict[str, Any]:
+def _mode_inputs(spec: ModeSpec) -> dict[str, Any] | str:
+    """A mode's required and optional media arguments (VACE: per function)."""
+    if not (spec.required or spec.optional or spec.functions):
+        return "no media inputs"
     inputs: dict[str, Any] = {"required": list(spec.required), "optional": list(spec.optional)}
     if spec.functions:
         inputs["functions"] = {

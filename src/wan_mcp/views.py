@@ -189,9 +189,10 @@ class ModelLimits(BaseModel):
     id: str
     summary: str
     name_in_region: str | None = None
-    regions: dict[str, str]
+    regions: list[str]
+    names: dict[str, str] = Field({}, description="region → the model's name there, where it is not the id")
     preview: bool
-    modes: dict[str, dict[str, Any]] = Field(description="mode → required and optional inputs (VACE: functions)")
+    modes: dict[str, dict[str, Any] | str] = Field(description="mode → its media inputs (VACE: per function)")
     default_for: list[str]
     parameter_style: str
     resolutions: list[str] = []
