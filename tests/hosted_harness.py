@@ -71,15 +71,18 @@ def free_port() -> int:
         return port
 
 
-def start_emulator(speed: float, log: Path) -> tuple[subprocess.Popen[str], str]:
+def start_emulator(speed: float, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     """`wan-mcp emulator` in its own process (DashScope is remote: no shared interpreter)."""
     command = [sys.executable, "-m", "wan_mcp", "emulator", "--port", "0", "--api-key", KEY, "--speed", str(speed)]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    for line in process.stderr:
-        found = re.search(r"listening on http://[^:]+:(\d+)", line)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stderr=sink)
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        found = re.search(r"listening on http://[^:]+:(\d+)", log.read_text(errors="replace"))
         if found:
             return process, f"http://127.0.0.1:{found.group(1)}"
+        time.sleep(0.05)
+    process.kill()
     raise RuntimeError("the emulator did not start")
 
 
@@ -233,24 +236,29 @@ async def _drive(
 async def _poll_all(
     figures: Figures, urls: list[str], live: list[int], submitted: list[tuple[str, str]]
 ) -> dict[str, str]:
+    """Every job polled by its own tenant until final, each call on the next live replica (no sticky sessions);
+    after each poll, another tenant tries to read the same job."""
     states: dict[str, str] = {}
     names = list(TENANTS)
+
+    async def follow(position: int, tenant: str, task_id: str) -> None:
+        other = names[(names.index(tenant) + 1) % len(names)]
+        for round_no in range(10_000):
+            url = urls[live[(position + round_no) % len(live)]]
+            async with tenant_client(url, tenant) as client:
+                result = await client.call_tool("poll_task", {"task_id": task_id, "wait_seconds": 5})
+            states[task_id] = "error" if result.is_error else json.loads(result.content[0].text)["state"]
+            async with tenant_client(url, other) as intruder:
+                peek = await intruder.call_tool("poll_task", {"task_id": task_id})
+            figures.cross_tenant_attempts += 1
+            figures.cross_tenant_reads += 0 if peek.is_error else 1
+            if states[task_id] in FINAL:
+                return
+
     with anyio.fail_after(600):
-        round_no = 0
-        while len(states) < len(submitted) or any(s not in FINAL for s in states.values()):
+        async with anyio.create_task_group() as group:
             for position, (tenant, task_id) in enumerate(submitted):
-                if states.get(task_id) in FINAL:
-                    continue
-                url = urls[live[(position + round_no) % len(live)]]
-                async with tenant_client(url, tenant) as client:
-                    result = await client.call_tool("poll_task", {"task_id": task_id, "wait_seconds": 2})
-                    states[task_id] = "error" if result.is_error else json.loads(result.content[0].text)["state"]
-                other = names[(names.index(tenant) + 1) % len(names)]
-                async with tenant_client(url, other) as intruder:
-                    peek = await intruder.call_tool("poll_task", {"task_id": task_id})
-                figures.cross_tenant_attempts += 1
-                figures.cross_tenant_reads += 0 if peek.is_error else 1
-            round_no += 1
+                group.start_soon(follow, position, tenant, task_id)
     return states
 
 

@@ -95,7 +95,8 @@ def avi_header(seconds: float, width: int = 640, height: int = 360, fps: int = 2
 
 
 def write(path: Path, data: bytes, *, size: int | None = None) -> Path:
-    """Write `data`, then extend the file (sparsely) to `size` bytes when given."""
+    """Write `data` (making the folders), then extend the file (sparsely) to `size` bytes when given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     if size is not None:
         with path.open("r+b") as handle:

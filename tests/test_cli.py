@@ -82,7 +82,7 @@ def test_plan_reads_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytes
 
 
 def test_console_script_imports_nothing_heavy_and_needs_no_key(tmp_path: Path) -> None:
-    """The real command runs without a key or network and never imports mcp, httpx2, anyio or PyAV."""
+    """The real command runs without a key or network and never imports mcp, httpx2, anyio, PyAV or rich."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DASHSCOPE_")}
     probe = (
         "import sys, runpy\n"
@@ -90,7 +90,7 @@ def test_console_script_imports_nothing_heavy_and_needs_no_key(tmp_path: Path) -
         "try:\n"
         "    runpy.run_module('wan_mcp', run_name='__main__')\n"
         "except SystemExit as exit:\n"
-        "    heavy = {'mcp', 'httpx2', 'anyio', 'av', 'starlette', 'uvicorn'}\n"
+        "    heavy = {'mcp', 'httpx2', 'anyio', 'av', 'starlette', 'uvicorn', 'rich'}\n"
         "    heavy = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
         "    sys.stderr.write(f'EXIT={exit.code} HEAVY={heavy}')\n"
     )

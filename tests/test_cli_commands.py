@@ -26,37 +26,89 @@ def env(emulator: LiveEmulator, tmp_path: Path) -> dict[str, str]:
 
 
 def test_submit_wait_poll_and_tasks(env: dict[str, str]) -> None:
-    """submit --wait ends with a delivered file (exit 0); poll --once and tasks report it."""
+    """With --json, submit --wait ends with a delivered file (exit 0); poll --once and tasks report it as JSON."""
     args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
-    submitted = run(["submit", "--args-json", args, "--wait"], env)
+    submitted = run(["submit", "--args-json", args, "--wait", "--json"], env)
     assert submitted.returncode == 0, submitted.stderr
     final = json.loads(submitted.stdout)
     assert "Submitted" in submitted.stderr and final["state"] == "delivered" and Path(final["local_path"]).is_file()
-    polled = run(["poll", final["task_id"], "--once"], env)
+    polled = run(["poll", final["task_id"], "--once", "--json"], env)
     assert polled.returncode == 0 and json.loads(polled.stdout)["state"] == "delivered"
-    listed = json.loads(run(["tasks"], env).stdout)
+    listed = json.loads(run(["tasks", "--json"], env).stdout)
     assert listed["count"] == 1
     assert CANARY_KEY not in submitted.stdout + submitted.stderr + polled.stdout
+
+
+def test_submit_wait_speaks_to_people(env: dict[str, str], emulator: LiveEmulator) -> None:
+    """Without --json: plain progress lines on stderr (not a terminal), then "Done" with the file, its size and
+    hash; poll and tasks answer in short text; nothing mentions the tools' arguments."""
+    emulator.faults(processing_seconds=8000)  # 8 s at the emulator's speed: the wait shows progress
+    args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
+    submitted = run(["submit", "--args-json", args, "--wait"], env)
+    assert submitted.returncode == 0, submitted.stderr
+    assert submitted.stdout.startswith("Done in ")
+    path = submitted.stdout.splitlines()[1].strip()
+    assert Path(path).is_file() and "wan2.6-t2v · t2v · 2 s · 1280×720" in submitted.stdout
+    assert "verified" in submitted.stdout
+    progress = submitted.stderr.splitlines()
+    assert progress[0].startswith("Submitted ") and "usually" in progress[0]
+    assert any(line.startswith(("Queued ", "Generating ")) and "(usually" in line for line in progress[1:])
+    assert "\r" not in submitted.stderr and "\x1b" not in submitted.stderr  # plain lines, no cursor tricks
+    handle = json.loads(run(["tasks", "--json"], env).stdout)["tasks"][0]["handle"]
+    polled = run(["poll", handle, "--once"], env)
+    assert polled.returncode == 0 and polled.stdout.startswith("Done in ") and path in polled.stdout
+    listed = run(["tasks"], env).stdout
+    assert (
+        "delivered" in listed
+        and "wan-" in listed
+        and listed.splitlines()[0].split() == ["created", "job", "mode", "model", "status", "prompt"]
+    )
+    everything = submitted.stdout + submitted.stderr + polled.stdout + listed
+    assert "wait_seconds" not in everything and "poll_task" not in everything and CANARY_KEY not in everything
+
+
+def test_running_poll_says_the_command_to_type(env: dict[str, str], emulator: LiveEmulator) -> None:
+    """poll --once on a running job exits 2 and tells the person `wan-mcp poll ID`, never a tool argument."""
+    emulator.faults(processing_seconds=600_000, fail_tasks=[])  # 10 minutes at the emulator's speed: still running
+    args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
+    submitted = run(["submit", "--args-json", args], env)
+    assert submitted.returncode == 0 and submitted.stdout.startswith("Submitted: wan2.6-t2v · t2v · 2 s · 720P")
+    task_id = json.loads(run(["tasks", "--json"], env).stdout)["tasks"][0]["task_id"]
+    running = run(["poll", task_id, "--once"], env)
+    assert running.returncode == 2
+    assert (
+        f"wan-mcp poll {task_id} --once" in running.stdout and f"wait for it: wan-mcp poll {task_id}" in running.stdout
+    )
+    assert "wait_seconds" not in running.stdout + submitted.stdout
 
 
 def test_poll_once_exit_codes(env: dict[str, str], emulator: LiveEmulator) -> None:
     """poll --once exits 2 while the job runs and 1 when it failed; unknown ids exit 1 with a fix."""
     emulator.faults(processing_seconds=3000, fail_tasks=[])
     args = json.dumps({"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2})
-    submitted = json.loads(run(["submit", "--args-json", args], env).stdout)
-    running = run(["poll", submitted["task"]["task_id"], "--once"], env)
+    submitted = json.loads(run(["submit", "--args-json", args, "--json"], env).stdout)
+    running = run(["poll", submitted["task"]["task_id"], "--once", "--json"], env)
     assert running.returncode == 2 and json.loads(running.stdout)["state"] == "submitted"
     emulator.admin(f"tasks/{submitted['task']['task_id']}/fail", {"code": "InternalError.Algo", "message": "boom"})
-    failed = run(["poll", submitted["task"]["task_id"], "--once"], env)
+    failed = run(["poll", submitted["task"]["task_id"], "--once", "--json"], env)
     assert failed.returncode == 1 and json.loads(failed.stdout)["error"]["code"] == "InternalError.Algo"
-    missing = run(["poll", "nope", "--once"], env)
+    missing = run(["poll", "nope", "--once", "--json"], env)
     assert missing.returncode == 1 and "list_tasks" in json.loads(missing.stdout)["error"]["fix"]
+    in_words = run(["poll", "nope", "--once"], env)
+    assert in_words.returncode == 1 and "wan-mcp tasks shows them" in in_words.stderr and not in_words.stdout
 
 
 def test_submit_refusal_exits_2(env: dict[str, str]) -> None:
-    """A doomed submit prints the error object and exits 2 without contacting DashScope."""
-    refused = run(["submit", "--args-json", json.dumps({"mode": "kf2v", "first_frame": "https://x/a.png"})], env)
+    """A doomed submit exits 2 without contacting DashScope: the error object with --json, else the problem and fix."""
+    args = json.dumps({"mode": "kf2v", "first_frame": "https://x/a.png"})
+    refused = run(["submit", "--args-json", args, "--json"], env)
     assert refused.returncode == 2 and json.loads(refused.stdout)["error"]["field"] == "last_frame"
+    in_words = run(["submit", "--args-json", args], env)
+    assert in_words.returncode == 2 and not in_words.stdout
+    assert in_words.stderr.splitlines()[:2] == [
+        "Refused before anything was sent or paid:",
+        "  last_frame: wan2.2-kf2v-flash (kf2v) needs last_frame",
+    ]
 
 
 def test_http_refuses_non_loopback_without_token(env: dict[str, str]) -> None:
@@ -100,7 +152,7 @@ def _serve_http(env: dict[str, str], port: int) -> subprocess.Popen[str]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    for _ in range(100):
+    for _ in range(600):  # up to a minute on a loaded machine
         try:
             httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
             return process
@@ -155,3 +207,10 @@ def test_http_bearer_token(env: dict[str, str]) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_serve_with_a_bad_setting_says_what_to_fix(env: dict[str, str]) -> None:
+    """A setting the server cannot use (an unknown region) stops it with one line naming the fix, no traceback."""
+    result = run(["serve"], {**env, "DASHSCOPE_REGION": "mars"}, timeout=30)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("wan-mcp cannot start: unknown region 'mars'. Fix: use one of beijing")

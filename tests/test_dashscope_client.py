@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
+import shutil
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,8 +19,10 @@ from pydantic import SecretStr
 
 import mediafiles
 from conftest import CANARY_KEY, LiveEmulator
-from wan_mcp import errors
+from wan_mcp import downloads, errors
 from wan_mcp.dashscope import DashScopeClient, RetryPolicy, TaskInfo, Usage
+from wan_mcp.downloads import url_expires_at
+from wan_mcp.inputs import open_for_upload
 from wan_mcp.requests import plan_request
 
 pytestmark = pytest.mark.anyio
@@ -214,7 +218,8 @@ async def test_upload_then_submit(client: DashScopeClient, tmp_path: Path) -> No
     """A local image uploads through getPolicy + the upload host and is usable as oss:// with the header."""
     image = mediafiles.write(tmp_path / "cat photo.png", mediafiles.png(720, 960))
     plan = plan_request({"mode": "i2v", "image": str(image), "resolution": "720P"})
-    oss = await client.upload(image, model=plan.model_name, content_type="image/png")
+    with open_for_upload(image, size=image.stat().st_size) as file:
+        oss = await client.upload(file, model=plan.model_name, content_type="image/png")
     assert oss.startswith("oss://dashscope-instant/") and oss.endswith("cat_photo.png")
     body = {**plan.request.body, "input": {**plan.request.body["input"], "img_url": oss}}
     request = type(plan.request)(plan.request.method, plan.request.path, plan.request.headers, body)
@@ -250,7 +255,7 @@ async def test_slow_download_completes(emulator: LiveEmulator, client: DashScope
 
 
 async def test_partial_file_from_a_crash_is_resumed(client: DashScopeClient, tmp_path: Path) -> None:
-    """A .part file left by an earlier process is continued, not restarted, and verified by hash."""
+    """A .part file left by an earlier process is continued, not restarted, and proven by the server's CRC-64."""
     plan = t2v_plan()
     info = await finished(client, (await client.submit(plan.request, model=plan.model)).task_id)
     assert info.video_url
@@ -258,18 +263,167 @@ async def test_partial_file_from_a_crash_is_resumed(client: DashScopeClient, tmp
     data = (tmp_path / "full.mp4").read_bytes()
     (tmp_path / "again.mp4.part").write_bytes(data[:123_457])
     again = await client.download(info.video_url, tmp_path / "again.mp4")
-    assert again.sha256 == full.sha256
+    assert again.sha256 == full.sha256 and again.verification.reused_bytes == 123_457
+    assert again.verification.crc64 == "matched" and "CRC-64 equal to the server's" in again.verification.summary
 
 
-async def test_expired_url(emulator: LiveEmulator, client: DashScopeClient, tmp_path: Path) -> None:
-    """An expired result URL raises ResultExpired and leaves no file behind."""
+async def video_url(client: DashScopeClient, tmp_path: Path, name: str = "full.mp4") -> tuple[str, bytes]:
+    """A finished task's result URL and its clean bytes."""
     plan = t2v_plan()
     info = await finished(client, (await client.submit(plan.request, model=plan.model)).task_id)
     assert info.video_url
+    await client.download(info.video_url, tmp_path / name)
+    return info.video_url, (tmp_path / name).read_bytes()
+
+
+async def test_power_cut_damaged_part_is_never_delivered(
+    emulator: LiveEmulator, client: DashScopeClient, tmp_path: Path
+) -> None:
+    """Regression: a .part whose bytes were damaged by a power cut fails the CRC-64 and is downloaded again whole;
+    what is delivered is the server's file, not the damaged one."""
+    url, clean = await video_url(client, tmp_path)
+    damaged = bytearray(clean[:400_000])
+    damaged[200_000:204_096] = bytes(4096)  # a page the kernel never wrote back
+    (tmp_path / "v.mp4.part").write_bytes(damaged)
+    before = len(emulator.requests("download"))
+    result = await client.download(url, tmp_path / "v.mp4")
+    assert (tmp_path / "v.mp4").read_bytes() == clean and result.sha256 == hashlib.sha256(clean).hexdigest()
+    assert result.verification.crc64 == "matched" and result.verification.reused_bytes == 0
+    assert [e["status"] for e in emulator.requests("download")[before:]] == [206, 200]
+
+
+async def test_complete_part_answered_416_is_verified_and_delivered(
+    emulator: LiveEmulator, client: DashScopeClient, tmp_path: Path
+) -> None:
+    """Regression: a .part holding the whole file gets 416 for its Range; it is delivered verified, in a bounded
+    number of requests (the 416 carries no CRC-64, so the bytes are fetched once more to be proven)."""
+    url, clean = await video_url(client, tmp_path)
+    (tmp_path / "v.mp4.part").write_bytes(clean)
+    before = len(emulator.requests("download"))
+    result = await client.download(url, tmp_path / "v.mp4")
+    assert (tmp_path / "v.mp4").read_bytes() == clean and result.verification.crc64 == "matched"
+    assert [e["status"] for e in emulator.requests("download")[before:]] == [416, 200]
+    assert not (tmp_path / "v.mp4.part").exists()
+
+
+async def test_a_part_longer_than_the_object_starts_over(client: DashScopeClient, tmp_path: Path) -> None:
+    """A .part longer than the object (416 with a smaller size) is discarded and the file downloaded whole."""
+    url, clean = await video_url(client, tmp_path)
+    (tmp_path / "v.mp4.part").write_bytes(clean + b"extra")
+    await client.download(url, tmp_path / "v.mp4")
+    assert (tmp_path / "v.mp4").read_bytes() == clean
+
+
+async def test_wrong_crc_is_refused_and_damaged_bytes_are_fetched_again(
+    emulator: LiveEmulator, client: DashScopeClient, tmp_path: Path
+) -> None:
+    """Bytes flipped in transit fail the CRC-64 and are downloaded once more; a CRC that never matches fails the
+    download (retryable), leaving no file."""
+    url, clean = await video_url(client, tmp_path)
+    emulator.faults(downloads=[{"count": 1, "damage": [5000, 16]}])
+    repaired = await client.download(url, tmp_path / "repaired.mp4")
+    assert (tmp_path / "repaired.mp4").read_bytes() == clean and repaired.verification.crc64 == "matched"
+    emulator.faults(downloads=[{"count": 2, "wrong_crc": True}])
+    with pytest.raises(errors.DownloadFailed) as err:
+        await client.download(url, tmp_path / "wrong.mp4")
+    assert "CRC-64" in err.value.message and err.value.retryable
+    assert not (tmp_path / "wrong.mp4").exists() and not (tmp_path / "wrong.mp4.part").exists()
+
+
+async def test_without_a_crc_the_result_says_so(
+    emulator: LiveEmulator, client: DashScopeClient, tmp_path: Path
+) -> None:
+    """With no x-oss-hash-crc64ecma the file is checked by length and MP4 structure, and says the CRC was not."""
+    url, clean = await video_url(client, tmp_path)
+    emulator.faults(downloads=[{"count": 1, "no_crc": True}])
+    result = await client.download(url, tmp_path / "v.mp4")
+    assert result.verification.crc64 == "not_sent" and result.verification.declared_length == len(clean)
+    assert "CRC-64 not checked (the server sent none)" in result.verification.summary
+
+
+async def test_no_room_on_disk_is_said_before_writing(
+    client: DashScopeClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With less room than the file needs, SaveFailed names the folder, the bytes needed and free; nothing is
+    written, and the download succeeds once there is room."""
+    url, clean = await video_url(client, tmp_path)
+    real = shutil.disk_usage
+    monkeypatch.setattr(downloads.shutil, "disk_usage", lambda path: real(path)._replace(free=1000))
+    with pytest.raises(errors.SaveFailed) as err:
+        await client.download(url, tmp_path / "out" / "v.mp4")
+    failure = err.value
+    assert failure.needed_bytes == len(clean) and failure.free_bytes == 1000 and failure.retryable
+    assert "no space left" in failure.message and "MB free" in failure.message and failure.fix
+    assert failure.to_dict()["path"].endswith("v.mp4.part")
+    monkeypatch.setattr(downloads.shutil, "disk_usage", real)
+    result = await client.download(url, tmp_path / "out" / "v.mp4")
+    assert result.size_bytes == len(clean)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_FSIZE and SIGXFSZ are how Linux refuses a write here")
+async def test_a_write_refused_by_the_os_keeps_the_part_and_resumes(client: DashScopeClient, tmp_path: Path) -> None:
+    """A write the kernel refuses mid-download (EFBIG under a file-size limit) is SaveFailed; the .part keeps what
+    was written, and the next download continues from it."""
+    import resource
+    import signal
+
+    url, clean = await video_url(client, tmp_path)
+    limit = 300_000
+    previous_signal = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        with pytest.raises(errors.SaveFailed) as err:
+            await client.download(url, tmp_path / "v.mp4")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous_signal)
+    assert err.value.cause == "the file is too large for the file system"
+    assert (tmp_path / "v.mp4.part").stat().st_size <= limit
+    result = await client.download(url, tmp_path / "v.mp4")
+    assert (tmp_path / "v.mp4").read_bytes() == clean and result.verification.reused_bytes > 0
+
+
+async def test_expired_url(emulator: LiveEmulator, client: DashScopeClient, tmp_path: Path) -> None:
+    """A result URL whose own Expires has passed raises ResultExpired and leaves no file behind."""
+    plan = t2v_plan()
+    info = await finished(client, (await client.submit(plan.request, model=plan.model)).task_id)
     emulator.admin(f"tasks/{info.task_id}/expire-url", {})
+    fresh = await client.get_task(info.task_id)  # a fresh query: the URL now carries an Expires in the past
+    assert fresh.video_url
     with pytest.raises(errors.ResultExpired):
-        await client.download(info.video_url, tmp_path / "v.mp4")
+        await client.download(fresh.video_url, tmp_path / "v.mp4")
     assert not (tmp_path / "v.mp4").exists()
+
+
+async def test_expired_body_before_expiry_is_retried_not_expired(
+    make_emulator: Callable[..., LiveEmulator], tmp_path: Path
+) -> None:
+    """Regression: a 403 saying "Request has expired." while the URL's Expires is 24 h away is retried, and when it
+    persists it is a retryable DownloadRefused, never ResultExpired."""
+    live = make_emulator(speed=1.0)
+    async with client_for(live) as client:
+        plan = t2v_plan()
+        created = await client.submit(plan.request, model=plan.model)
+        live.admin(f"tasks/{created.task_id}/complete", {})
+        info = await finished(client, created.task_id)
+        assert info.video_url
+        live.faults(downloads=[{"count": 2, "expired": True}])
+        result = await client.download(info.video_url, tmp_path / "v.mp4")
+        assert result.verification.crc64 == "matched" and result.resumed == 2
+        live.faults(downloads=[{"count": 10, "expired": True}])
+        with pytest.raises(errors.DownloadRefused) as err:
+            await client.download(info.video_url, tmp_path / "w.mp4")
+    assert err.value.retryable and err.value.expires_at is not None and "valid until" in err.value.message
+    assert not isinstance(err.value, errors.ResultExpired)
+
+
+def test_url_expiry_forms() -> None:
+    """Expires= (V1 signatures) and x-oss-date + x-oss-expires (V4) are read; a URL without either has none."""
+    assert url_expires_at("https://b.oss/x.mp4?Expires=1700000000&Signature=s") == 1_700_000_000
+    v4 = "https://b.oss/x.mp4?x-oss-date=20260102T030405Z&x-oss-expires=86400&x-oss-signature=s"
+    assert url_expires_at(v4) == datetime(2026, 1, 3, 3, 4, 5, tzinfo=timezone.utc).timestamp()
+    assert url_expires_at("https://b.oss/x.mp4") is None
 
 
 async def test_download_refuses_what_is_not_an_mp4(tmp_path: Path) -> None:
@@ -308,3 +462,13 @@ def test_usage_variants_parse() -> None:
         {"output": {"task_id": "a", "task_status": "SUCCEEDED", "results": {"video_url": "u"}}}, "a"
     )
     assert animate.video_url == "u"
+
+
+async def test_a_part_that_is_a_link_is_never_followed(client: DashScopeClient, tmp_path: Path) -> None:
+    """A .part that is a symlink (to /dev/zero, or to a file elsewhere) is removed, not read or appended to."""
+    url, clean = await video_url(client, tmp_path)
+    elsewhere = tmp_path / "elsewhere.bin"
+    elsewhere.write_bytes(b"keep me")
+    (tmp_path / "v.mp4.part").symlink_to(elsewhere)
+    await client.download(url, tmp_path / "v.mp4")
+    assert (tmp_path / "v.mp4").read_bytes() == clean and elsewhere.read_bytes() == b"keep me"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 import time
@@ -15,6 +16,12 @@ import pytest
 
 import mediafiles
 from conftest import CANARY_KEY, LiveEmulator
+from wan_mcp import catalog
+from wan_mcp.emulator.app import caption_for
+from wan_mcp.emulator.mp4 import Caption
+from wan_mcp.emulator.picture import Overlay
+from wan_mcp.emulator.rules import Submission, VideoSpec
+from wan_mcp.integrity import crc64
 
 T2V = "/services/aigc/video-generation/video-synthesis"
 I2V = T2V
@@ -372,6 +379,43 @@ def test_result_is_a_real_mp4_behind_a_signed_expiring_url(emulator: LiveEmulato
     assert expired.status_code == 403 and "Request has expired." in expired.text
 
 
+def test_result_video_shows_the_request_it_answers(emulator: LiveEmulator) -> None:
+    """The result's first frame carries the caption of this request: its prompt, the model and the mode."""
+    task = submit(emulator, t2v("a fox in the snow", duration=2))
+    url = wait(emulator, task)["output"]["video_url"]
+    with httpx2.Client(timeout=30) as http, av.open(io.BytesIO(http.get(url).content)) as container:
+        frame = next(container.decode(video=0))
+        plane = frame.planes[0]
+        data = bytes(plane)
+        rows = [data[y * plane.line_size : y * plane.line_size + 1280] for y in range(720)]
+    expected = Overlay(1280, 720, 2, Caption("a fox in the snow", "wan2.6-t2v", "t2v")).caption_samples
+    other = Overlay(1280, 720, 2, Caption("a cat in the snow", "wan2.6-t2v", "t2v")).caption_samples
+
+    shown = {a: b"".join(r[16 * (a % 80) :][:16] for r in rows[16 * (a // 80) :][:16]) for a in expected}
+    assert shown == {a: samples[:256] for a, samples in expected.items()}
+    assert shown != {a: samples[:256] for a, samples in other.items()}
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "mode"),
+    [
+        ("wan2.6-t2v", {"prompt": "p"}, "t2v"),
+        ("wan3.0-video", {"prompt": "p"}, "t2v"),
+        ("wan3.0-video", {"media": [{"type": "first_frame", "url": "u"}]}, "i2v"),
+        ("wan3.0-video", {"media": [{"type": "first_frame", "url": "u"}, {"type": "last_frame", "url": "u"}]}, "kf2v"),
+        ("wan3.0-video", {"media": [{"type": "reference_image", "url": "u"}]}, "r2v"),
+        ("wan2.1-vace-plus", {"function": "video_outpainting"}, "vace video_outpainting"),
+    ],
+)
+def test_caption_names_the_mode_a_model_was_used_in(model: str, given: dict[str, Any], mode: str) -> None:
+    """A model with several modes is captioned with the one its media show; VACE adds its function."""
+    found = catalog.find_model(model)
+    assert found is not None
+    submission = Submission(found, model, VideoSpec(1280, 720, 5, False, 0), {"orig_prompt": "p"}, {})
+    caption = caption_for(submission, {"model": model, "input": given})
+    assert (caption.mode, caption.model, caption.prompt) == (mode, model, "p")
+
+
 def test_silent_models_make_silent_videos(emulator: LiveEmulator) -> None:
     """kf2v output has no audio stream; an i2v data: image of 3:4 gives a 3:4 video."""
     image = "data:image/png;base64," + base64.b64encode(mediafiles.png(600, 800)).decode()
@@ -428,6 +472,46 @@ def test_fault_truncated_download(emulator: LiveEmulator) -> None:
         http.get(url)
 
 
+def test_result_route_answers_like_oss(emulator: LiveEmulator) -> None:
+    """Length, an MD5 ETag, the CRC-64 of the object (on 200 and 206), byte ranges, and 416 with the size."""
+    url = wait(emulator, submit(emulator, t2v()))["output"]["video_url"]
+    with httpx2.Client(timeout=30) as http:
+        whole = http.get(url)
+        part = http.get(url, headers={"Range": "bytes=10-"})
+        beyond = http.get(url, headers={"Range": f"bytes={len(whole.content)}-"})
+    size = len(whole.content)
+    assert whole.headers["content-length"] == str(size) and whole.headers["accept-ranges"] == "bytes"
+    assert whole.headers["etag"] == f'"{hashlib.md5(whole.content, usedforsecurity=False).hexdigest().upper()}"'
+    assert whole.headers["x-oss-hash-crc64ecma"] == str(crc64(whole.content))
+    assert part.status_code == 206 and part.headers["x-oss-hash-crc64ecma"] == str(crc64(whole.content))
+    assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
+    assert "<Code>InvalidRange</Code>" in beyond.text
+
+
+def test_fault_expired_body_before_expiry_and_bad_crc(emulator: LiveEmulator) -> None:
+    """Download faults: a 403 "Request has expired." while the URL is valid, a wrong or missing CRC-64, and
+    flipped bytes; each is consumed, then the object is served intact."""
+    url = wait(emulator, submit(emulator, t2v()))["output"]["video_url"]
+    with httpx2.Client(timeout=30) as http:
+        clean = http.get(url)
+        emulator.faults(
+            downloads=[
+                {"count": 1, "expired": True},
+                {"count": 1, "wrong_crc": True},
+                {"count": 1, "no_crc": True},
+                {"count": 1, "damage": [1000, 4]},
+            ]
+        )
+        refused, wrong, missing, damaged, again = (http.get(url) for _ in range(5))
+    assert refused.status_code == 403 and "Request has expired." in refused.text
+    assert int(wrong.headers["x-oss-hash-crc64ecma"]) != crc64(clean.content) and wrong.content == clean.content
+    assert "x-oss-hash-crc64ecma" not in missing.headers
+    flipped = bytes(b ^ 0xFF for b in clean.content[1000:1004])
+    assert damaged.content == clean.content[:1000] + flipped + clean.content[1004:]
+    assert damaged.headers["x-oss-hash-crc64ecma"] == clean.headers["x-oss-hash-crc64ecma"]
+    assert again.content == clean.content
+
+
 def test_deterministic_under_a_seed(make_emulator: Callable[..., LiveEmulator]) -> None:
     """Two emulators with the same seed give the same task ids and the same schedule."""
     a, b = make_emulator(seed=7), make_emulator(seed=7)
@@ -436,3 +520,11 @@ def test_deterministic_under_a_seed(make_emulator: Callable[..., LiveEmulator]) 
     assert ids_a == ids_b
     durations = [[round(t["end"] - t["start"], 6) for t in live.admin("state")["tasks"]] for live in (a, b)]
     assert durations[0] == durations[1]
+
+
+def test_upload_policy_follows_the_regions_storage(make_emulator: Callable[..., LiveEmulator]) -> None:
+    """getPolicy answers in Singapore (storage since the 2026-10 page) and is Not Found in Virginia (none there)."""
+    singapore = make_emulator(region="singapore")
+    assert get(singapore, "/uploads", action="getPolicy", model="wan2.6-i2v-flash").json()["data"]["upload_dir"]
+    virginia = make_emulator(region="virginia")
+    assert get(virginia, "/uploads", action="getPolicy", model="wan2.6-i2v").status_code == 404

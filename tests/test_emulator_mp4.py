@@ -13,8 +13,12 @@ import av
 import av.logging
 import pytest
 
-from wan_mcp.emulator import mp4
-from wan_mcp.emulator.mp4 import write_mp4
+from wan_mcp.emulator import boxes, h264
+from wan_mcp.emulator.font import GLYPH_ROWS, GLYPH_WIDTH, GLYPHS, printable
+from wan_mcp.emulator.mp4 import Caption, write_mp4
+from wan_mcp.emulator.picture import Overlay
+
+FOX = Caption(prompt="A red fox trotting through fresh snow at sunrise", model="wan2.6-t2v", mode="t2v")
 
 
 @dataclass
@@ -131,7 +135,9 @@ def test_file_decodes_completely_at_its_size_and_duration(
     """Every frame decodes without a libav complaint at the size and duration asked for; first and last differ."""
     width, height = size
     path = tmp_path / "video.mp4"
-    written = write_mp4(path, width=width, height=height, seconds=seconds, fps=fps, audio=audio, seed=width + height)
+    written = write_mp4(
+        path, width=width, height=height, seconds=seconds, fps=fps, audio=audio, seed=width + height, caption=FOX
+    )
 
     decoded = decode(path)
 
@@ -240,9 +246,9 @@ def test_keyframe_seconds_places_a_keyframe_every_interval(tmp_path: Path) -> No
 
 
 def test_frames_between_keyframes_repeat_the_keyframe_exactly(tmp_path: Path) -> None:
-    """P frames are lossless copies of their keyframe, and consecutive keyframes show different pictures."""
+    """With a keyframe at every new second, P frames are lossless copies and consecutive keyframes all differ."""
     path = tmp_path / "video.mp4"
-    write_mp4(path, width=480, height=272, seconds=2, fps=10, keyframe_seconds=0.5)
+    write_mp4(path, width=480, height=272, seconds=2, fps=10, keyframe_seconds=0.5, caption=FOX)
 
     pictures: list[bytes] = []
     with av.open(str(path)) as container:
@@ -256,9 +262,105 @@ def test_frames_between_keyframes_repeat_the_keyframe_exactly(tmp_path: Path) ->
     assert len(set(pictures)) == 4
 
 
+def macroblock_luma(picture: bytes, width: int, address: int, mb_width: int) -> bytes:
+    """The 16x16 luma samples of the macroblock at `address` in a decoded picture."""
+    x, y = 16 * (address % mb_width), 16 * (address // mb_width)
+    return b"".join(picture[(y + row) * width + x : (y + row) * width + x + 16] for row in range(16))
+
+
+def changed_macroblocks(before: bytes, after: bytes, width: int, height: int) -> set[int]:
+    """Addresses of the macroblocks whose luma differs between two decoded pictures."""
+    mb_width = width // 16
+    addresses = range(mb_width * (height // 16))
+    return {
+        a
+        for a in addresses
+        if macroblock_luma(before, width, a, mb_width) != macroblock_luma(after, width, a, mb_width)
+    }
+
+
+def test_only_the_time_code_changes_between_keyframes_once_a_second(tmp_path: Path) -> None:
+    """Between keyframes a frame repeats the one before, except at each new second, where exactly the time code's
+    changed macroblocks are redrawn (as the overlay planned them), and nothing else."""
+    width, height, fps = 640, 368, 10
+    path = tmp_path / "video.mp4"
+    write_mp4(path, width=width, height=height, seconds=3, fps=fps, caption=FOX)
+    overlay = Overlay(width, height, 3, FOX)
+
+    with av.open(str(path)) as container:
+        frames = [(frame.key_frame, luma(frame)) for frame in container.decode(video=0)]
+
+    assert [index for index, (key, _) in enumerate(frames) if key] == [0, 15]
+    for index in range(1, len(frames)):
+        if index == 15:
+            continue
+        changed = changed_macroblocks(frames[index - 1][1], frames[index][1], width, height)
+        expected = set(overlay.changes(index // fps)) if index % fps == 0 else set()
+        assert changed == expected, index
+    assert set(overlay.changes(1)) and set(overlay.changes(1)) <= set(overlay.at(1))
+    for address, samples in overlay.at(2).items():
+        assert macroblock_luma(frames[-1][1], width, address, width // 16) == samples[:256]
+
+
+def test_time_code_updates_cost_a_few_macroblocks(tmp_path: Path) -> None:
+    """A 5 s 720P video codes its 4 time code changes in under 2% of a keyframe each; the other P frames are tiny."""
+    path = tmp_path / "video.mp4"
+    write_mp4(path, width=1280, height=720, seconds=5, caption=FOX)
+
+    with av.open(str(path)) as container:
+        sizes = [packet.size for packet in container.demux(video=0) if packet.size]
+    keyframe = max(sizes)
+    updates = [sizes[frame] for frame in (30, 60, 90, 120)]
+    copies = [size for frame, size in enumerate(sizes) if frame % 30 and frame != 75]
+
+    assert sorted(sizes)[-2:] == sorted([sizes[0], sizes[75]])
+    assert all(0 < size < keyframe // 50 for size in updates)
+    assert max(copies) < 16
+
+
+def test_caption_says_mode_model_and_the_start_of_the_prompt(tmp_path: Path) -> None:
+    """The first frame's top-left box reads "mode · model" then the prompt, cut with … after two lines."""
+    long_prompt = Caption(prompt="word " * 200, model="wan2.6-t2v", mode="t2v")
+    overlay = Overlay(1280, 720, 5, long_prompt)
+    path = tmp_path / "video.mp4"
+    write_mp4(path, width=1280, height=720, seconds=1, caption=long_prompt)
+    with av.open(str(path)) as container:
+        first = luma(next(container.decode(video=0)))
+
+    assert overlay.caption_box is not None
+    heading, *prompt = overlay.caption_box.lines
+    assert heading == "t2v · wan2.6-t2v"
+    assert len(prompt) == 2 and prompt[0].startswith("word word") and prompt[1].endswith("…")
+    assert overlay.caption_samples
+    for address, samples in overlay.caption_samples.items():
+        assert macroblock_luma(first, 1280, address, 80) == samples[:256]
+    silent = Overlay(1280, 720, 5, Caption(None, "wan2.2-kf2v-flash", "kf2v")).caption_box
+    assert silent is not None and silent.lines == ("kf2v · wan2.2-kf2v-flash", "(no prompt)")
+
+
+def test_small_pictures_drop_what_does_not_fit(tmp_path: Path) -> None:
+    """A 64x48 video keeps only a bare time code; a 32x32 one shows neither box; both decode cleanly."""
+    small, tiny = Overlay(64, 48, 3, FOX), Overlay(32, 32, 1, FOX)
+    for name, size in (("small", (64, 48)), ("tiny", (32, 32))):
+        write_mp4(tmp_path / f"{name}.mp4", width=size[0], height=size[1], seconds=3, caption=FOX)
+        assert decode(tmp_path / f"{name}.mp4").libav_messages == []
+
+    assert small.caption_box is None and small.time_box is not None and small.time_box.lines == ("{now}",)
+    assert tiny.caption_box is None and tiny.time_box is None
+
+
+def test_font_draws_printable_ascii_and_boxes_the_rest() -> None:
+    """Every printable ASCII character has a glyph within 5x9; accents drop, look-alikes map, others become □."""
+    for code in range(32, 127):
+        rows = GLYPHS[chr(code)]
+        assert len(rows) == GLYPH_ROWS and all(0 <= x < GLYPH_WIDTH for row in rows for x in row)
+        assert code == 32 or any(rows), chr(code)
+    assert printable("Café  “naïve”\n—狐") == 'Cafe "naive" -□'
+
+
 def test_frame_num_wraps_without_decoder_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With MaxFrameNum forced to 16, a 45-frame keyframe interval wraps frame_num and still decodes cleanly."""
-    monkeypatch.setattr(mp4, "_MAX_LOG2_MAX_FRAME_NUM", 4)
+    monkeypatch.setattr(h264, "MAX_LOG2_MAX_FRAME_NUM", 4)
     path = tmp_path / "video.mp4"
     write_mp4(path, width=64, height=48, seconds=3)
 
@@ -271,7 +373,7 @@ def test_frame_num_wraps_without_decoder_errors(tmp_path: Path, monkeypatch: pyt
 
 def test_64_bit_boxes_decode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The >4 GiB layout (mdat largesize, co64, version-1 mvhd/tkhd/mdhd) is valid, shown with a lowered limit."""
-    monkeypatch.setattr(mp4, "_MAX_UINT32", 1000)
+    monkeypatch.setattr(boxes, "MAX_UINT32", 1000)
     path = tmp_path / "video.mp4"
     size = write_mp4(path, width=96, height=64, seconds=2, audio=True)
 

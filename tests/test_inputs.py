@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import base64
+import io
+import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import mediafiles
+from conftest import CANARY_KEY
 from wan_mcp import inputs
-from wan_mcp.inputs import InputError, classify, probe_file
+from wan_mcp import localfiles as inputs_localfiles
+from wan_mcp.documents import OLE_MAGIC
+from wan_mcp.errors import RequestInvalid
+from wan_mcp.inputs import InputError, check_document, classify, probe_file
+from wan_mcp.requests import plan_request
 
 
 @pytest.mark.parametrize(
@@ -195,3 +203,145 @@ def test_windows_drive_paths_only_on_windows() -> None:
 def test_sniff(head: bytes, fmt: str | None) -> None:
     """Magic bytes name the format."""
     assert inputs.sniff(head) == fmt
+
+
+# -- secrets, documents and paths (issue 11, point 5) ------------------------------------------------------------
+
+WAN3_FILE = {"mode": "t2v", "model": "wan3.0-video", "prompt": "a launch film from the brief"}
+
+
+def plan_refusal(arguments: dict[str, Any], allowed: tuple[Path, ...]) -> RequestInvalid:
+    with pytest.raises(RequestInvalid) as err:
+        plan_request(arguments, allowed_dirs=allowed)
+    return err.value
+
+
+def test_dashscope_key_file_as_reference_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: ~/.dashscope/api_key (where the official SDK keeps the key) inside the allowed home is refused."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    key_file = mediafiles.write(tmp_path / ".dashscope" / "api_key", CANARY_KEY.encode() + b"\n")
+    err = plan_refusal({**WAN3_FILE, "reference_file": str(key_file)}, (tmp_path,))
+    assert err.problems[0].code == "secret_file" and err.field == "reference_file"
+    assert CANARY_KEY not in str(err)
+
+
+def test_env_file_as_reference_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: a project's .env file is refused even inside an allowed folder, in our format."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    env_file = mediafiles.write(tmp_path / "project" / ".env", b"DASHSCOPE_API_KEY=" + CANARY_KEY.encode() + b"\n")
+    err = plan_refusal({**WAN3_FILE, "reference_file": str(env_file)}, (tmp_path,))
+    assert err.problems[0].code == "secret_file" and ".env" in err.problems[0].message and err.problems[0].fix
+
+
+def test_key_inside_an_innocent_name_is_refused(tmp_path: Path) -> None:
+    """A document whose text holds an API key is refused by its content, whatever its name."""
+    brief = mediafiles.write(tmp_path / "brief.md", b"# Brief\nUse key " + CANARY_KEY.encode() + b"\n")
+    with pytest.raises(InputError) as err:
+        classify(str(brief), allowed=(tmp_path,), home=tmp_path / "home")
+    assert err.value.code == "secret_file" and "line 2" in err.value.message
+
+
+def test_a_300_byte_path_gives_our_error(tmp_path: Path) -> None:
+    """Regression: a path with a 300-byte name is refused as path_too_long in our format, never a bare OSError."""
+    long_path = str(tmp_path / ("x" * 296 + ".png"))
+    with pytest.raises(InputError) as err:
+        classify(long_path)
+    assert err.value.code == "path_too_long"
+    refused = plan_refusal({"mode": "i2v", "image": long_path}, (tmp_path,))
+    assert refused.problems[0].code == "path_too_long" and refused.field == "image"
+
+
+def test_unreadable_file_gives_our_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file the OS will not open (EACCES) is refused as permission_denied with a fix."""
+    path = mediafiles.write(tmp_path / "a.png", mediafiles.png(8, 8))
+
+    def denied(*_: Any, **__: Any) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(inputs_localfiles.os, "open", denied)
+    with pytest.raises(InputError) as err:
+        classify(str(path))
+    assert err.value.code == "permission_denied" and "readable" in err.value.fix
+
+
+def _zip(names: list[str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in names:
+            archive.writestr(name, "<x/>")
+    return buffer.getvalue()
+
+
+def _ole(stream: str) -> bytes:
+    """A minimal compound file whose first directory sector names `stream`."""
+    header = bytearray(512)
+    header[:8] = OLE_MAGIC
+    struct.pack_into("<H", header, 30, 9)
+    struct.pack_into("<I", header, 48, 0)
+    directory = bytearray(512)
+    for index, name in enumerate(["Root Entry", stream]):
+        encoded = (name + "\0").encode("utf-16-le")
+        directory[index * 128 : index * 128 + len(encoded)] = encoded
+        struct.pack_into("<H", directory, index * 128 + 64, len(encoded))
+    return bytes(header + directory)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "pdf"),
+        (_zip(["[Content_Types].xml", "word/document.xml"]), "docx"),
+        (_zip(["[Content_Types].xml", "ppt/presentation.xml"]), "pptx"),
+        (_zip(["[Content_Types].xml", "xl/workbook.xml"]), "xlsx"),
+        (_ole("WordDocument"), "doc"),
+        (_ole("PowerPoint Document"), "ppt"),
+        (_ole("Workbook"), "xls"),
+        ("# Plan\n\nA café scene — 30 s.\n".encode(), "markdown"),
+    ],
+)
+def test_reference_documents_are_sniffed_from_content(tmp_path: Path, data: bytes, kind: str) -> None:
+    """PDF, Office (OOXML and 97–2003) and Markdown are told apart by content, whatever the file is named."""
+    source = classify(str(mediafiles.write(tmp_path / "upload.bin", data)))
+    assert source.info is not None and source.info.document == kind
+    assert check_document(source) == kind
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (mediafiles.png(8, 8), "PNG media"),
+        (_zip(["Index/Document.iwa"]), "Keynote"),
+        (_zip(["mimetype", "content.xml"]), "OpenDocument"),
+        (_zip(["a.txt"]), "ZIP"),
+        (_ole("Contents"), "not Word"),
+        (b"\x00\x01\x02binary", "no document"),
+    ],
+)
+def test_other_files_are_not_reference_documents(tmp_path: Path, data: bytes, words: str) -> None:
+    """Media, iWork, OpenDocument, archives and unknown binaries are refused with what to do instead."""
+    source = classify(str(mediafiles.write(tmp_path / "brief.pdf", data)))
+    with pytest.raises(InputError) as err:
+        check_document(source)
+    assert words in err.value.message and err.value.fix
+
+
+def test_reference_document_size_and_urls(tmp_path: Path) -> None:
+    """A document over 100 MB is refused; a URL is judged by its extension when it has one."""
+    big = classify(str(mediafiles.write(tmp_path / "big.pdf", b"%PDF-1.4\n", size=100_000_001)))
+    with pytest.raises(InputError) as err:
+        check_document(big)
+    assert err.value.code == "file_too_large"
+    assert check_document(classify("https://example.com/brief.pdf")) == "url"
+    assert check_document(classify("https://example.com/brief")) == "url"
+    with pytest.raises(InputError):
+        check_document(classify("https://example.com/photo.png"))
+
+
+def test_document_data_uris_are_sniffed_and_screened() -> None:
+    """A data: URI document is sniffed from its decoded bytes; one holding a key is refused."""
+    pdf = base64.b64encode(b"%PDF-1.4\n").decode()
+    assert check_document(classify(f"data:application/pdf;base64,{pdf}")) == "pdf"
+    secret = base64.b64encode(b"key: " + CANARY_KEY.encode()).decode()
+    with pytest.raises(InputError) as err:
+        classify(f"data:text/plain;base64,{secret}")
+    assert err.value.code == "secret_file"

@@ -244,7 +244,7 @@ def test_a_full_disk_is_the_jobs_state_and_is_retried(emulator: LiveEmulator, tm
     result = subprocess.run(["unshare", "-r", "-m", *script], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     (state, message), (final, complete) = json.loads(result.stdout)
-    assert state == "save_failed" and "no space left" in message and "free at least" in message
+    assert state == "save_failed" and "no space left" in message and "MB free" in message
     assert (final, complete) == ("delivered", True)
 
 
@@ -267,3 +267,26 @@ async def test_tools_that_need_no_journal_work_when_it_cannot_be_opened(emulator
         paid.is_error and "journal_unavailable" in paid.content[0].text and "nothing was sent" in paid.content[0].text
     )
     assert emulator.requests("submit") == []
+
+
+async def test_doubtful_media_values_are_refused_before_anything_is_paid(
+    emulator: LiveEmulator, tmp_path: Path
+) -> None:
+    """`oss://x`, a data: URI cut short after the PNG signature, and an empty `image` for a long video were
+    accepted and would have been paid for: each is refused now, naming the argument, and nothing is sent."""
+    from mcp import Client
+
+    from wan_mcp.server import build_server
+
+    cut_short = "data:image/png;base64,iVBORw0KGgo="
+    calls = [
+        ("submit_video", {"mode": "i2v", "image": "oss://x"}, "image", "invalid_url"),
+        ("submit_video", {"mode": "i2v", "image": cut_short}, "image", "unreadable_media"),
+        ("make_long_video", {"shots": [{"prompt": "a fox", "duration": 5}], "image": ""}, "image", "missing_argument"),
+    ]
+    async with Client(build_server(settings_for(emulator, tmp_path))) as client:
+        for tool, arguments, field, code in calls:
+            result = await client.call_tool(tool, arguments)
+            text = result.content[0].text
+            assert result.is_error and f"{code} ({field})" in text, text
+    assert emulator.requests("submit") == [] and emulator.requests("upload") == []

@@ -224,7 +224,7 @@ def model_limits(name: str, region: RegionId) -> ModelLimits:
         price_currency=price.currency if price else None,
         price_is_estimate=not price.official if price else True,
         notes=list(model.notes),
-        sources=fact_sources(model, region),
+        sources=fact_sources(model),
     )
 
 
@@ -251,22 +251,10 @@ def _reference_limits(model: Model) -> dict[str, int]:
     return {k: v for k, v in counts.items() if v is not None}
 
 
-def fact_sources(model: Model, region: RegionId) -> dict[str, str]:
-    """Where each of a model's numbers comes from, read from the `source` of each catalog fact.
-
-    Hook: when the catalog offers `fact_sources(model)` (the planner's rewrite adds it), return that here.
-    """
-    offer = model.regions.get(region)
-    durations = model.durations_in(region)
-    price = model.price.get(REGIONS[region].currency)
-    found = {
-        "durations": durations.source if durations else "",
-        "image": model.image.source if model.image else "",
-        "video": model.video.source if model.video else "",
-        "audio": model.audio_input.source if model.audio_input else "",
-        "rate_limits": offer.source if offer else "",
-        "price": price.source if price else "",
-        "typical_wait": model.typical_source,
-        "documents": ", ".join(model.sources),
-    }
-    return {fact: source for fact, source in found.items() if source}
+def fact_sources(model: Model) -> dict[str, str]:
+    """Where each of a model's facts comes from (the catalog's citations), facts with the same source named together
+    so that no citation is sent twice."""
+    by_source: dict[str, list[str]] = {}
+    for fact, source in catalog.fact_sources(model).items():
+        by_source.setdefault(source, []).append(fact)
+    return {", ".join(facts): source for source, facts in by_source.items()}

@@ -11,7 +11,6 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 from wan_mcp import __version__
@@ -66,47 +65,60 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--region", help="beijing (default), singapore, virginia or frankfurt; else DASHSCOPE_REGION")
     plan.set_defaults(handler=run_plan)
 
-    submit = commands.add_parser("submit", help="submit a video job (prints the job as JSON)")
+    submit = commands.add_parser(
+        "submit",
+        help="submit a video job (a paid job: try --dry-run first)",
+        description="Validate and submit a video job. Prints what it costs and how long it usually takes; with --wait, "
+        "shows its progress and ends with the verified file. Exit 0 when submitted (or delivered with --wait), 2 when "
+        "refused (nothing is sent or paid) or still running, 1 when the job failed.",
+    )
     _arguments(submit)
     submit.add_argument("--dry-run", action="store_true", help="validate and price only; send nothing")
-    submit.add_argument(
-        "--wait",
-        action="store_true",
-        help="wait until the video is downloaded (progress on stderr; prints the final job)",
-    )
-    submit.set_defaults(handler=run_submit)
+    submit.add_argument("--wait", action="store_true", help="wait until the video is downloaded, showing progress")
+    _json_flag(submit)
+    submit.set_defaults(handler=_jobs("run_submit"))
 
-    poll = commands.add_parser("poll", help="a job's status; exit 0 done, 2 still running, 1 failed")
-    poll.add_argument("task_id", help="the task id or wan-… handle")
-    poll.add_argument("--once", action="store_true", help="check once and exit (like the seed's --poll-once)")
-    poll.set_defaults(handler=run_poll)
+    poll = commands.add_parser(
+        "poll",
+        help="wait for a job and download its video; exit 0 done, 2 still running, 1 failed",
+        description="Follow a job until its video is downloaded and verified, showing its progress (Ctrl-C stops "
+        "waiting; the job goes on). With --once, check once and exit.",
+    )
+    poll.add_argument("task_id", help="the task id or the wan-… job id (wan-mcp tasks lists them)")
+    poll.add_argument("--once", action="store_true", help="check once and exit: 0 done, 2 still running, 1 failed")
+    _json_flag(poll)
+    poll.set_defaults(handler=_jobs("run_poll"))
 
     tasks = commands.add_parser("tasks", help="list jobs from the journal, newest first")
-    tasks.add_argument("--status", help="a DashScope status or journal state to filter on")
-    tasks.add_argument("--limit", type=int, default=20)
-    tasks.set_defaults(handler=run_tasks)
+    tasks.add_argument("--status", help="only jobs with this status (RUNNING, SUCCEEDED…) or state (delivered…)")
+    tasks.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    _json_flag(tasks)
+    tasks.set_defaults(handler=_jobs("run_tasks"))
 
     frame = commands.add_parser("extract-frame", help="save a frame of a video as PNG (needs the media extra)")
-    frame.add_argument("source", help="task id, handle or local video")
+    frame.add_argument("source", help="task id, job id or local video")
     frame.add_argument("--at", default="last", help="first, last, or seconds (default last)")
-    frame.set_defaults(handler=run_extract_frame)
+    _json_flag(frame)
+    frame.set_defaults(handler=_jobs("run_extract_frame"))
 
     merge = commands.add_parser("merge", help="join videos, optionally with a soundtrack (needs the media extra)")
-    merge.add_argument("videos", nargs="+", help="task ids, handles or local videos, in order")
+    merge.add_argument("videos", nargs="+", help="task ids, job ids or local videos, in order")
     merge.add_argument("--audio", help="a local WAV/MP3/M4A to lay over the result")
     merge.add_argument("--audio-mode", choices=["replace", "mix"], default="replace")
     merge.add_argument("--trim", choices=["video", "audio"], default="video")
-    merge.set_defaults(handler=run_merge)
+    _json_flag(merge)
+    merge.set_defaults(handler=_jobs("run_merge"))
 
     extend = commands.add_parser("extend", help="continue a video from its last frame and join (a paid job)")
-    extend.add_argument("source", help="task id, handle or local video")
+    extend.add_argument("source", help="task id, job id or local video")
     extend.add_argument("--prompt", required=True)
     extend.add_argument("--duration", type=int, default=5)
     extend.add_argument("--resolution")
     extend.add_argument("--method", choices=["i2v", "vace"], default="i2v")
     extend.add_argument("--dry-run", action="store_true")
     extend.add_argument("--wait", action="store_true", help="wait until the joined video exists")
-    extend.set_defaults(handler=run_extend)
+    _json_flag(extend)
+    extend.set_defaults(handler=_jobs("run_extend"))
 
     long = commands.add_parser("long", help="a film of several shots, chained and joined (paid jobs)")
     long.add_argument("--shots-json", required=True, help='[{"prompt": "…", "duration": 5}, …]')
@@ -115,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     long.add_argument("--aspect-ratio")
     long.add_argument("--dry-run", action="store_true")
     long.add_argument("--wait", action="store_true", help="wait until the joined video exists")
-    long.set_defaults(handler=run_long)
+    _json_flag(long)
+    long.set_defaults(handler=_jobs("run_long"))
 
     skill = commands.add_parser("skill", help="the wan-video Agent Skill")
     skill_commands = skill.add_subparsers(title="skill commands", metavar="ACTION")
@@ -139,6 +152,22 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--region", default="beijing", help="the region emulated (model names differ by region)")
     emulator.set_defaults(handler=run_emulator)
     return parser
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (for scripts)")
+
+
+def _jobs(name: str) -> Any:
+    """The handler `name` of cli_jobs, imported only when that command runs (it brings rich and the service)."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from wan_mcp import cli_jobs
+
+        code: int = getattr(cli_jobs, name)(args)
+        return code
+
+    return handler
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
@@ -172,17 +201,22 @@ def configure_logging(level: str = "INFO", secrets: tuple[str, ...] = ()) -> Non
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-def _read_arguments(text: str) -> dict[str, Any] | None:
+def read_arguments(text: str, *, as_json: bool = True) -> dict[str, Any] | None:
+    """The --args-json object (from stdin for -); None after saying what is wrong (as JSON, or on stderr)."""
     raw = sys.stdin.read() if text == "-" else text
     try:
         arguments = json.loads(raw)
     except json.JSONDecodeError as exc:
-        emit(_error("invalid_json", "args-json", f"--args-json is not valid JSON: {exc.msg}", "pass a JSON object"))
-        return None
-    if not isinstance(arguments, dict):
-        emit(_error("invalid_json", "args-json", "--args-json must be a JSON object", 'pass {"mode": …, …}'))
-        return None
-    return arguments
+        problem = (f"--args-json is not valid JSON: {exc.msg}", "pass a JSON object")
+    else:
+        if isinstance(arguments, dict):
+            return arguments
+        problem = ("--args-json must be a JSON object", 'pass {"mode": …, …}')
+    if as_json:
+        emit(error_object("invalid_json", "args-json", *problem))
+    else:
+        sys.stderr.write(f'{problem[0]}: {problem[1]}, e.g. \'{{"mode": "t2v", "prompt": "a fox"}}\'.\n')
+    return None
 
 
 def _refusal(exc: Exception) -> dict[str, Any]:
@@ -194,7 +228,7 @@ def _refusal(exc: Exception) -> dict[str, Any]:
             result["errors"] = [p.to_dict() for p in exc.problems]
         return result
     assert isinstance(exc, WanMcpError)
-    return _error(exc.code, getattr(exc, "field", "") or "", exc.message, exc.fix)
+    return error_object(exc.code, getattr(exc, "field", "") or "", exc.message, exc.fix)
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -202,7 +236,7 @@ def run_plan(args: argparse.Namespace) -> int:
     from wan_mcp.errors import ConfigError, RequestInvalid
     from wan_mcp.requests import plan_request
 
-    arguments = _read_arguments(args.args_json)
+    arguments = read_arguments(args.args_json)
     if arguments is None:
         return EXIT_REFUSED
     try:
@@ -214,7 +248,7 @@ def run_plan(args: argparse.Namespace) -> int:
         emit(_refusal(exc))
         return EXIT_REFUSED
     except ConfigError as exc:
-        emit(_error(exc.code, "region", exc.message, exc.fix))
+        emit(error_object(exc.code, "region", exc.message, exc.fix))
         return EXIT_REFUSED
     emit(plan.to_dict())
     return EXIT_OK
@@ -222,10 +256,15 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from wan_mcp.config import load_settings
+    from wan_mcp.errors import ConfigError
     from wan_mcp.server import build_server, serve_http
     from wan_mcp.server.http import is_loopback
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as exc:  # the client's log shows this line: say what to change, not a traceback
+        sys.stderr.write(f"wan-mcp cannot start: {exc.message}. Fix: {exc.fix}.\n")
+        return EXIT_REFUSED
     configure_logging(settings.log_level, settings.secrets)
     if args.transport == "stdio":
         build_server(settings).run("stdio")
@@ -237,102 +276,6 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         return EXIT_REFUSED
     serve_http(settings, args.host, args.port)
-    return EXIT_OK
-
-
-def _service() -> Any:
-    """A running service for one command: its journal open, following only the jobs the command asks about."""
-    from wan_mcp.config import load_settings
-    from wan_mcp.service import WanService
-
-    settings = load_settings()
-    configure_logging("WARNING", settings.secrets)
-    return WanService.open(settings, adopt=False)
-
-
-def run_submit(args: argparse.Namespace) -> int:
-    import anyio
-
-    from wan_mcp.errors import WanMcpError
-
-    arguments = _read_arguments(args.args_json)
-    if arguments is None:
-        return EXIT_REFUSED
-
-    async def go() -> int:
-        async with _service() as service:
-            return await submit(service)
-
-    async def submit(service: Any) -> int:
-        try:
-            view = await service.submit(arguments, dry_run=args.dry_run)
-            if args.wait and view.task is not None:
-                cost = view.estimate.cost
-                price = f", about {cost:.2f} {view.estimate.currency}" if cost is not None else ""
-                sys.stderr.write(
-                    f"Submitted {view.task.task_id or view.task.handle}{price}; {view.estimate.wait_text}\n"
-                )
-                return await _follow(service, view.task.handle)
-            emit(view.model_dump(mode="json", exclude_none=True))
-            return EXIT_OK
-        except WanMcpError as exc:
-            emit(_refusal(exc))
-            return EXIT_REFUSED
-
-    return anyio.run(go)
-
-
-def run_poll(args: argparse.Namespace) -> int:
-    import anyio
-
-    from wan_mcp.errors import WanMcpError
-
-    async def go() -> int:
-        try:
-            async with _service() as service:
-                if args.once:
-                    view = await service.poll(args.task_id)
-                    emit(view.model_dump(mode="json", exclude_none=True))
-                    return _exit_for(view.state)
-                return await _follow(service, (await service.find(args.task_id)).handle)
-        except WanMcpError as exc:
-            emit(_refusal(exc))
-            return EXIT_FAILED
-
-    return anyio.run(go)
-
-
-async def _follow(service: Any, handle: str) -> int:
-    """Wait for a job with a progress line on stderr; print the final job as JSON."""
-
-    async def progress(_: float, __: float | None, message: str) -> None:
-        sys.stderr.write(f"\r{message:<70}")
-        sys.stderr.flush()
-
-    while True:
-        view = await service.poll(handle, wait_seconds=50, progress=progress)
-        if view.state not in ("submitting", "submitted", "downloading"):
-            sys.stderr.write("\n")
-            emit(view.model_dump(mode="json", exclude_none=True))
-            return _exit_for(view.state)
-
-
-def _exit_for(state: str) -> int:
-    if state == "delivered":
-        return EXIT_OK
-    if state in ("submitting", "submitted", "downloading", "unconfirmed"):
-        return EXIT_REFUSED
-    return EXIT_FAILED
-
-
-def run_tasks(args: argparse.Namespace) -> int:
-    import anyio
-
-    async def go() -> Any:
-        async with _service() as service:
-            return await service.list(status=args.status, limit=args.limit)
-
-    emit(anyio.run(go).model_dump(mode="json", exclude_none=True))
     return EXIT_OK
 
 
@@ -352,96 +295,6 @@ def run_emulator(args: argparse.Namespace) -> int:
 
     run(config, args.host, args.port, ready)
     return EXIT_OK
-
-
-def _studio_run(action: Any) -> int:
-    """Run an async action with the service, chain runner and studio; print its result as JSON."""
-    import anyio
-
-    from wan_mcp.errors import WanMcpError
-    from wan_mcp.service.chains import ChainRunner
-    from wan_mcp.service.studio import Studio
-
-    async def go() -> int:
-        try:
-            async with _service() as service:
-                tools = SimpleNamespace(service=service, runner=ChainRunner(service), studio=Studio(service))
-                result = await action(tools)
-        except WanMcpError as exc:
-            emit(_refusal(exc))
-            return EXIT_REFUSED
-        emit(result.model_dump(mode="json", exclude_none=True))
-        state = getattr(result, "state", "delivered")
-        return EXIT_OK if state in ("delivered", "planned") else _exit_for(state)
-
-    return anyio.run(go)
-
-
-async def _follow_chain(runner: Any, view: Any, wait: bool) -> Any:
-    async def progress(_: float, __: float | None, message: str) -> None:
-        sys.stderr.write(f"\r{message:<70}")
-        sys.stderr.flush()
-
-    while wait and view.state not in ("delivered", "failed", "planned"):
-        chain = await runner.wait(view.handle, 50, progress)
-        view = await runner.view(chain)
-    if wait:
-        sys.stderr.write("\n")
-    return view
-
-
-def run_extract_frame(args: argparse.Namespace) -> int:
-    at: str | float = args.at if args.at in ("first", "last") else float(args.at)
-    return _studio_run(lambda tools: tools.studio.extract_frame(args.source, at))
-
-
-def run_merge(args: argparse.Namespace) -> int:
-    return _studio_run(
-        lambda tools: tools.studio.merge(args.videos, audio=args.audio, audio_mode=args.audio_mode, trim=args.trim)
-    )
-
-
-def run_extend(args: argparse.Namespace) -> int:
-    async def action(tools: Any) -> Any:
-        spec = await tools.studio.extension_spec(
-            args.source,
-            prompt=args.prompt,
-            duration=args.duration,
-            model=None,
-            common={"resolution": args.resolution},
-            method=args.method,
-        )
-        view = await tools.runner.start(spec, dry_run=args.dry_run, wait_seconds=0, progress=None)
-        return await _follow_chain(tools.runner, view, args.wait)
-
-    return _studio_run(action)
-
-
-def run_long(args: argparse.Namespace) -> int:
-    try:
-        shots = json.loads(args.shots_json)
-    except json.JSONDecodeError as exc:
-        emit(_error("invalid_json", "shots-json", f"--shots-json is not valid JSON: {exc.msg}", "pass a JSON list"))
-        return EXIT_REFUSED
-    from wan_mcp.service.chains import ChainSpec, Shot
-
-    try:
-        spec = ChainSpec(
-            kind="long",
-            shots=tuple(Shot(str(s["prompt"]), int(s.get("duration", 5))) for s in shots),
-            image=args.image,
-            aspect_ratio=args.aspect_ratio,
-            common={"resolution": args.resolution},
-        )
-    except (TypeError, KeyError, ValueError, AttributeError):
-        emit(_error("invalid_value", "shots-json", 'each shot is {"prompt": …, "duration": …}', "fix the list"))
-        return EXIT_REFUSED
-
-    async def action(tools: Any) -> Any:
-        view = await tools.runner.start(spec, dry_run=args.dry_run, wait_seconds=0, progress=None)
-        return await _follow_chain(tools.runner, view, args.wait)
-
-    return _studio_run(action)
 
 
 def run_skill_install(args: argparse.Namespace) -> int:
@@ -467,7 +320,8 @@ def run_demo(args: argparse.Namespace) -> int:
     return demo(speed=args.speed, prompt=args.prompt)
 
 
-def _error(code: str, field: str, message: str, fix: str) -> dict[str, Any]:
+def error_object(code: str, field: str, message: str, fix: str) -> dict[str, Any]:
+    """{error: {code, field, message, fix}}, the shape of every refusal printed as JSON."""
     return {"error": {"code": code, "field": field, "message": message, "fix": fix}}
 
 

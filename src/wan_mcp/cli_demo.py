@@ -23,6 +23,7 @@ from mcp import Client, StdioServerParameters
 
 from wan_mcp.config import load_settings
 from wan_mcp.inputs import probe_file
+from wan_mcp.states import FINAL_STATES, JobState
 
 
 def say(text: str = "") -> None:
@@ -91,14 +92,14 @@ async def _drive(base_url: str, key: str, prompt: str, speed: float) -> int:
         )
         task = submitted["task"]
         say(f"3. submit_video: task {task['task_id']} ({task.get('status', task['state'])}). {submitted['message']}")
-        while task["state"] not in ("delivered", "failed", "expired", "rejected", "canceled", "unknown"):
+        while task["state"] not in FINAL_STATES:
             task = _structured(
                 await client.call_tool(
                     "poll_task", {"task_id": task["task_id"], "wait_seconds": 45}, progress_callback=progress
                 )
             )
             say(f"4. poll_task: {task.get('status', '-')} / {task['state']}")
-        if task["state"] != "delivered":
+        if task["state"] != JobState.DELIVERED:
             say(f"The job ended {task['state']}: {task['message']}")
             return 1
     path = Path(task["local_path"])

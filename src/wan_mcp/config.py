@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import platformdirs
 from pydantic import SecretStr
 
 from wan_mcp.catalog import DEFAULT_REGION, REGIONS, RegionId, find_region
@@ -113,28 +115,43 @@ def parse_region(value: str | None) -> RegionId:
     return region.id
 
 
+APP_NAME = "wan-mcp"
+
+
 def default_data_dir(env: Mapping[str, str]) -> Path:
-    """The platform's per-user data folder for wan-mcp (journal, caches)."""
-    home = Path(env.get("HOME") or Path.home())
-    if sys.platform == "win32":
-        return Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local") / "wan-mcp"
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support" / "wan-mcp"
-    return Path(env.get("XDG_DATA_HOME") or home / ".local" / "share") / "wan-mcp"
+    """The platform's per-user data folder for wan-mcp (journal, caches), as platformdirs knows it: on Linux
+    $XDG_DATA_HOME/wan-mcp (~/.local/share/wan-mcp), on macOS ~/Library/Application Support/wan-mcp, on Windows
+    %LOCALAPPDATA%\\wan-mcp."""
+    return _in_home(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)), env)
 
 
 def default_output_dir(env: Mapping[str, str]) -> Path:
-    """Where videos go: a wan-mcp folder in the user's Videos (Movies on macOS) folder, else in the home folder."""
-    home = Path(env.get("HOME") or Path.home())
-    for name in ("Videos", "Movies"):
-        if (home / name).is_dir():
-            return home / name / "wan-mcp"
-    return home / "wan-mcp"
+    """Where videos go: a wan-mcp folder in the user's Videos folder when it exists, else in the home folder.
+
+    The Videos folder is the platform's own, as platformdirs finds it: on Linux the XDG user directory (localized,
+    e.g. ~/Vidéos, set in ~/.config/user-dirs.dirs), on macOS ~/Movies, on Windows the Videos known folder (also
+    when it is redirected, e.g. to OneDrive).
+    """
+    videos = _in_home(Path(platformdirs.user_videos_dir()), env)
+    if videos.is_dir():
+        return videos / APP_NAME
+    return Path(env.get("HOME") or Path.home()) / APP_NAME
+
+
+def _in_home(path: Path, env: Mapping[str, str]) -> Path:
+    """`path` (answered by platformdirs for this process's home) moved under the HOME that `env` names, if any."""
+    home = env.get("HOME")
+    if not home:
+        return path
+    try:
+        return Path(home) / path.relative_to(Path.home())
+    except ValueError:
+        return path
 
 
 def load_settings(env: Mapping[str, str] | None = None, *, region: str | None = None) -> Settings:
     """Settings from explicit arguments, then the environment (DASHSCOPE_*, WAN_MCP_*), then defaults."""
-    env = os.environ if env is None else env
+    env = _substituted(os.environ if env is None else env)
 
     def path(name: str) -> Path | None:
         value = env.get(name, "").strip()
@@ -236,6 +253,15 @@ def load_tenants(path: Path | None, env: Mapping[str, str]) -> dict[str, Tenant]
 
 def _amount(value: object) -> float | None:
     return None if value is None else float(str(value))
+
+
+def _substituted(env: Mapping[str, str]) -> dict[str, str]:
+    """`env` without placeholders a host failed to fill in: Claude Desktop passes an MCPB bundle's optional setting
+    left blank as the literal text `${user_config.NAME}`; such a value means "not set"."""
+    return {name: value for name, value in env.items() if not _PLACEHOLDER.fullmatch(value.strip())}
+
+
+_PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][\w.]*\}")
 
 
 class SecretRedactor(logging.Filter):

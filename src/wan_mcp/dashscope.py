@@ -9,24 +9,22 @@ Rules it keeps:
   unknown: `SubmitOutcomeUnknown` is raised and the request is never sent again.
 - Task queries share one account-wide rate limiter (DashScope allows 20 per second per account); submits are
   limited per model to the catalog's RPS.
-- Downloads stream to a `.part` file with SHA-256 computed on the way (writing and hashing in a worker thread
-  while the next bytes arrive), resume with `Range` after a broken connection, check the length and the MP4
-  `ftyp` box, then rename atomically. A video is never held in memory. The file is not fsynced (that would
-  double the time of a 100 MB download on a typical disk): a killed process loses nothing the kernel holds, and
-  delivered files are re-verified (size, SHA-256) when the journal resumes, so a power cut is caught too.
+- Downloads (`downloads`) stream to a `.part` file with SHA-256 and CRC-64 computed on the way (in a worker thread
+  while the next bytes arrive), resume with `Range`, and deliver only a file whose length, CRC-64 (OSS's
+  `x-oss-hash-crc64ecma`, when sent) and MP4 structure check out; bytes kept from an earlier attempt (a crash, a
+  power cut) are trusted only through that CRC. A video is never held in memory. Expiry is decided by the URL's
+  own Expires, never by a refusal's wording.
+- Uploads take an opened, checked local file (`inputs.CheckedFile`) and read it from its checked descriptor.
 - The API key is only ever put in the Authorization header; it appears in no log line, error or result.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import random
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -37,17 +35,16 @@ import httpx2
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from wan_mcp import __version__, catalog
+from wan_mcp.downloads import Download, DownloadResult
 from wan_mcp.errors import (
     ApiError,
     DashScopeError,
-    DownloadFailed,
     RateLimited,
-    ResultExpired,
     SubmitOutcomeUnknown,
     TransportError,
     api_error,
 )
-from wan_mcp.inputs import probe_file
+from wan_mcp.inputs import CheckedFile
 from wan_mcp.requests import HttpRequest
 from wan_mcp.states import TaskStatus
 
@@ -195,16 +192,6 @@ class UploadPolicy:
 
 
 @dataclass(frozen=True)
-class DownloadResult:
-    """A verified file."""
-
-    path: Path
-    size_bytes: int
-    sha256: str
-    resumed: int  # how many times the transfer was resumed after a broken connection
-
-
-@dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently to retry."""
 
@@ -268,6 +255,7 @@ class DashScopeClient:
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         rng: random.Random | None = None,
         utc_offset_hours: float = 8.0,
+        clock: Callable[[], float] = time.time,
         timeout: httpx2.Timeout = API_TIMEOUT,
         query_turn: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -279,6 +267,7 @@ class DashScopeClient:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.utc_offset_hours = utc_offset_hours
+        self.clock = clock  # wall clock: a result URL's Expires is compared with it
         # burst 1: any 1 s window then holds at most query_qps + 1 queries (DashScope counts 20 per second)
         self.query_limiter = RateLimiter(query_qps, burst=1.0, sleep=sleep)
         self.query_turn = query_turn  # the account-wide limit shared with other processes (a shared journal)
@@ -474,7 +463,7 @@ class DashScopeClient:
 
     async def face_detect(self, image_url: str) -> bool:
         """The synchronous s2v portrait pre-check (sent without X-DashScope-Async)."""
-        body = {"model": "wan2.2-s2v-detect", "input": {"image_url": image_url}}
+        body = {"model": catalog.face_check_model().id, "input": {"image_url": image_url}}
         path = catalog.ENDPOINT_PATHS["face-detect"]
         try:
             response = await self.http.post(self.url(path), json=body, headers=self.auth_headers())
@@ -505,10 +494,11 @@ class DashScopeClient:
         )
 
     async def upload_file(
-        self, policy: UploadPolicy, path: Path, *, content_type: str = "application/octet-stream"
+        self, policy: UploadPolicy, file: CheckedFile, *, content_type: str = "application/octet-stream"
     ) -> str:
-        """Upload a local file with a policy; returns its `oss://` URL."""
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", path.name) or "file"
+        """Upload an opened, checked local file (read from its checked descriptor) with a policy; returns its
+        `oss://` URL. Raises InputError when the file changed while it was being sent."""
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", file.name) or "file"
         key = f"{policy.upload_dir}/{name}"
         fields = {
             "OSSAccessKeyId": policy.access_key_id,
@@ -521,7 +511,7 @@ class DashScopeClient:
             "x-oss-content-type": content_type,
         }
         try:
-            with path.open("rb") as handle:
+            with file.reader() as handle:
                 response = await self.http.post(
                     policy.upload_host,
                     data=fields,
@@ -529,136 +519,31 @@ class DashScopeClient:
                     timeout=UPLOAD_TIMEOUT,
                 )
         except httpx2.TransportError as exc:
-            raise TransportError(f"network error while uploading {path.name}: {type(exc).__name__}") from None
+            raise TransportError(f"network error while uploading {name}: {type(exc).__name__}") from None
         if not response.is_success:
             raise error_from(response)
+        file.check_unchanged()
         return f"oss://{key}"
 
-    async def upload(self, path: Path, *, model: str, content_type: str = "application/octet-stream") -> str:
-        """Get a policy for `model` and upload `path`; returns the `oss://` URL to send."""
-        return await self.upload_file(await self.get_upload_policy(model), path, content_type=content_type)
+    async def upload(self, file: CheckedFile, *, model: str, content_type: str = "application/octet-stream") -> str:
+        """Get a policy for `model` and upload an opened, checked file; returns the `oss://` URL to send."""
+        return await self.upload_file(await self.get_upload_policy(model), file, content_type=content_type)
 
     # -- downloads
     async def download(self, url: str, dest: Path) -> DownloadResult:
-        """Download a result to `dest`, verified (length, MP4 box), resumed after breaks, renamed atomically."""
-        part = dest.with_name(dest.name + ".part")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        sha = hashlib.sha256()
-        written = 0
-        if part.exists():  # a download cut short earlier (even by a crash): keep what is there, verified by hash
-            with part.open("rb") as handle:
-                while chunk := handle.read(CHUNK):
-                    sha.update(chunk)
-                    written += len(chunk)
-        total: int | None = None
-        resumed = 0
-        validator: str | None = None
-        attempt = 0
-        while True:
-            headers = {"Range": f"bytes={written}-"} if written else {}
-            if written and validator:
-                headers["If-Range"] = validator
-            try:
-                async with _stream(self.http, url, headers) as response:
-                    if response.status_code in (401, 403):
-                        body = (await response.aread()).decode("utf-8", "replace")
-                        if "expired" in body.lower():
-                            raise ResultExpired(
-                                "the result URL has expired (24 h after the task ended)",
-                                fix="the video can no longer be downloaded: generate it again",
-                            )
-                        raise DownloadFailed(f"the result URL was refused ({response.status_code})", retryable=False)
-                    if response.status_code == 416 and written and total is not None and written >= total:
-                        break
-                    if response.status_code >= 500 or response.status_code == 429:
-                        raise httpx2.ReadError(f"server answered {response.status_code}")
-                    if response.status_code not in (200, 206):
-                        raise DownloadFailed(f"the download answered {response.status_code}", retryable=False)
-                    validator = response.headers.get("etag") or response.headers.get("last-modified") or validator
-                    if response.status_code == 200:
-                        if written:
-                            sha, written = hashlib.sha256(), 0  # the server ignored our range: start over
-                        total = _int(response.headers.get("content-length"))
-                        mode = "wb"
-                    else:
-                        start, _, size = _content_range(response.headers.get("content-range", ""))
-                        if start != written:
-                            raise DownloadFailed("the server resumed at the wrong offset", retryable=True)
-                        total = size
-                        mode = "ab"
-                    with part.open(mode) as handle:
-                        sink = _Sink(handle, sha, written)
-                        broken = await sink.pump(response)
-                        written = sink.written
-                    if broken is not None:
-                        raise broken
-                if total is None or written >= total:
-                    break
-                raise httpx2.ReadError("the body ended early")
-            except (httpx2.TransportError, DownloadFailed) as exc:
-                if isinstance(exc, DownloadFailed) and not exc.retryable:
-                    raise
-                attempt += 1
-                if attempt >= self.retry.attempts + 3:
-                    raise DownloadFailed(
-                        f"the download kept failing after {written} bytes ({type(exc).__name__})",
-                        fix="poll the task again later to retry the download",
-                    ) from None
-                resumed += 1
-                log.info("download broke after %d bytes (%s); resuming", written, type(exc).__name__)
-                await self.sleep(self.backoff(min(attempt, 4)))
-        if total is not None and written != total:
-            raise DownloadFailed(f"got {written} bytes, expected {total}")
-        with part.open("rb") as handle:
-            head = handle.read(12)
-        info = probe_file(part) if head[4:8] == b"ftyp" else None
-        if info is None or info.seconds is None or not info.width:
-            part.unlink(missing_ok=True)
-            raise DownloadFailed(
-                "the downloaded file is not a complete MP4 (no ftyp box, or no movie header)", retryable=False
-            )
-        os.replace(part, dest)
-        return DownloadResult(dest, written, sha.hexdigest(), resumed)
-
-
-class _Sink:
-    """Writes and hashes a body in a worker thread while the next chunks arrive (at most 4 MiB in flight)."""
-
-    def __init__(self, handle: Any, sha: Any, written: int) -> None:
-        self.handle = handle
-        self.sha = sha
-        self.written = written
-
-    def _take(self, chunk: bytes) -> None:
-        self.handle.write(chunk)
-        self.sha.update(chunk)
-        self.written += len(chunk)
-
-    async def pump(self, response: httpx2.Response) -> httpx2.TransportError | None:
-        """Copy the body to the file; a broken connection is returned (after every byte received is written)."""
-        send, receive = anyio.create_memory_object_stream[bytes](4)
-        broken: httpx2.TransportError | None = None
-
-        async def drain() -> None:
-            async with receive:
-                async for chunk in receive:
-                    await anyio.to_thread.run_sync(self._take, chunk)
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(drain)
-            async with send:
-                try:
-                    async for chunk in response.aiter_bytes(CHUNK):
-                        await send.send(chunk)
-                except httpx2.TransportError as exc:
-                    broken = exc
-        return broken
-
-
-@asynccontextmanager
-async def _stream(http: httpx2.AsyncClient, url: str, headers: Mapping[str, str]) -> AsyncIterator[httpx2.Response]:
-    async with http.stream("GET", url, headers=dict(headers), timeout=DOWNLOAD_TIMEOUT) as response:
-        yield response
+        """Download a result to `dest`: resumed after breaks, verified against the server's length and CRC-64 and as
+        an MP4 to its last sample, renamed atomically (see `downloads`). Raises ResultExpired only when the URL's
+        own Expires has passed; DownloadRefused, SaveFailed or DownloadFailed otherwise."""
+        download = Download(
+            self.http,
+            url,
+            dest,
+            attempts=self.retry.attempts + 3,
+            backoff=self.backoff,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
+        return await download.run()
 
 
 def error_from(response: httpx2.Response) -> ApiError:
@@ -711,11 +596,3 @@ def _int(value: Any) -> int | None:
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def _content_range(value: str) -> tuple[int | None, int | None, int | None]:
-    found = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", value.strip())
-    if not found:
-        return None, None, None
-    size = None if found.group(3) == "*" else int(found.group(3))
-    return int(found.group(1)), int(found.group(2)), size

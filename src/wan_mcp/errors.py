@@ -16,6 +16,8 @@
         │   └── SubmitOutcomeUnknown a submit was sent but no answer came: reconcile, never resend
         ├── ResultExpired            the result URL's 24 hours are over: the video can no longer be downloaded
         └── DownloadFailed           a download could not be completed or verified (nothing is kept)
+            ├── DownloadRefused      the result URL was refused before its own expiry: retry, or query for a fresh URL
+            └── SaveFailed           the video could not be written (disk full, permission, read-only): retry later
 
 Translation from DashScope codes happens once, in `classify` / `api_error`, by the code and (for the catch-all
 `InvalidParameter`) by the message text, never by HTTP status alone.
@@ -535,6 +537,45 @@ class DownloadFailed(DashScopeError):
 
     code = "download_failed"
     retryable = True
+
+
+class DownloadRefused(DownloadFailed):
+    """The result URL was refused (401/403) while its own Expires says it is still valid: not an expiry. Retry later,
+    or query the task again for a fresh URL; `expires_at` is the URL's expiry (epoch seconds) when it carries one."""
+
+    code = "download_refused"
+
+    def __init__(self, message: str, *, expires_at: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.expires_at = expires_at
+
+
+class SaveFailed(DownloadFailed):
+    """The video could not be written to disk (no space, permission denied, read-only, quota). The partial file is
+    kept; the download can resume once the cause is gone. `needed_bytes` and `free_bytes` when known."""
+
+    code = "save_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str,
+        cause: str,
+        needed_bytes: int | None = None,
+        free_bytes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.path = path
+        self.cause = cause
+        self.needed_bytes = needed_bytes
+        self.free_bytes = free_bytes
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data.update(path=self.path, cause=self.cause, needed_bytes=self.needed_bytes, free_bytes=self.free_bytes)
+        return data
 
 
 _STATUS_CLASSES: Mapping[int, type[ApiError]] = MappingProxyType(

@@ -1,128 +1,78 @@
 """Media inputs: tell a URL, `oss://` URL, `data:` URI and local path apart, and read what a check needs.
 
-Only headers are read: magic bytes for the format, image dimensions and PNG alpha, and the duration of
-MP4/MOV (the `mvhd` box), WAV (`fmt `/`data` chunks), MP3 (Xing/Info header or the constant bit rate) and AVI
-(`avih`). Nothing here decodes media or loads a whole file.
+Local files are opened once and checked on the descriptor (`localfiles`): a regular file inside the allowed folders,
+not where secrets live, free of keys; its headers are read from that descriptor (`mediaheaders`), and a file that
+is no media is sniffed as a document (`documents`) for Wan 3.0's `reference_file`, checked by `check_document`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 import os
 import re
-import struct
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Literal
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
-SourceKind = Literal["url", "oss", "data", "local"]
-Format = Literal[
-    "jpeg",
-    "png",
-    "bmp",
-    "webp",
-    "tiff",
-    "gif",
-    "mp4",
-    "mov",
-    "avi",
-    "webm",
-    "wav",
-    "mp3",
-    "aac",
-    "m4a",
-    "flac",
-    "ogg",
+from wan_mcp import sensitive
+from wan_mcp.documents import (
+    DOCUMENT_MAX_BYTES,
+    DOCUMENT_MIME,
+    DOCUMENT_TYPES,
+    REFUSED_DOCUMENTS,
+    is_text,
+    sniff_document,
+)
+from wan_mcp.localfiles import (
+    SPECIAL_ROOTS,
+    CheckedFile,
+    InputError,
+    check_length,
+    open_checked,
+    open_for_upload,
+)
+from wan_mcp.mediaheaders import (
+    EXTENSION_FORMAT,
+    FORMAT_KIND,
+    HEAD_BYTES,
+    MIME_FORMAT,
+    Format,
+    MediaInfo,
+    probe_file,
+    probe_handle,
+    probe_head,
+    sniff,
+)
+
+__all__ = [
+    "DOCUMENT_MIME",
+    "DOCUMENT_TYPES",
+    "EXTENSION_FORMAT",
+    "FORMAT_KIND",
+    "HEAD_BYTES",
+    "MIME_FORMAT",
+    "SPECIAL_ROOTS",
+    "CheckedFile",
+    "Format",
+    "InputError",
+    "MediaInfo",
+    "MediaSource",
+    "SourceKind",
+    "check_document",
+    "classify",
+    "open_for_upload",
+    "probe_file",
+    "probe_head",
+    "sniff",
+    "sniff_document",
 ]
 
-FORMAT_KIND: dict[str, Literal["image", "video", "audio"]] = {
-    "jpeg": "image",
-    "png": "image",
-    "bmp": "image",
-    "webp": "image",
-    "tiff": "image",
-    "gif": "image",
-    "mp4": "video",
-    "mov": "video",
-    "avi": "video",
-    "webm": "video",
-    "wav": "audio",
-    "mp3": "audio",
-    "aac": "audio",
-    "m4a": "audio",
-    "flac": "audio",
-    "ogg": "audio",
-}
-EXTENSION_FORMAT: dict[str, str] = {
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".png": "png",
-    ".bmp": "bmp",
-    ".webp": "webp",
-    ".tif": "tiff",
-    ".tiff": "tiff",
-    ".gif": "gif",
-    ".mp4": "mp4",
-    ".mov": "mov",
-    ".avi": "avi",
-    ".webm": "webm",
-    ".mkv": "webm",
-    ".wav": "wav",
-    ".mp3": "mp3",
-    ".aac": "aac",
-    ".m4a": "m4a",
-    ".flac": "flac",
-    ".ogg": "ogg",
-}
-MIME_FORMAT: dict[str, str] = {
-    "image/jpeg": "jpeg",
-    "image/jpg": "jpeg",
-    "image/png": "png",
-    "image/bmp": "bmp",
-    "image/webp": "webp",
-    "image/tiff": "tiff",
-    "image/gif": "gif",
-    "video/mp4": "mp4",
-    "video/quicktime": "mov",
-    "audio/wav": "wav",
-    "audio/x-wav": "wav",
-    "audio/mpeg": "mp3",
-    "audio/mp3": "mp3",
-}
-HEAD_BYTES = 64 * 1024  # enough for every image header we parse
-
-
-class InputError(ValueError):
-    """A media argument is unusable; `code` and `fix` say why and what to do."""
-
-    def __init__(self, code: str, message: str, fix: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.fix = fix
-
-
-@dataclass(frozen=True)
-class MediaInfo:
-    """What the headers of a file tell: format, size, dimensions, duration, alpha, sound."""
-
-    format: str | None
-    size_bytes: int | None = None
-    width: int | None = None
-    height: int | None = None
-    seconds: float | None = None
-    seconds_estimated: bool = False
-    has_alpha: bool | None = None
-    has_audio: bool | None = None
-    video_codec: str | None = None  # the MP4 sample entry: avc1, hev1…
-    audio_codec: str | None = None  # mp4a…
-
-    @property
-    def kind(self) -> Literal["image", "video", "audio"] | None:
-        return FORMAT_KIND.get(self.format or "")
+SourceKind = Literal["url", "oss", "data", "local"]
+DOCUMENT_EXTENSIONS = frozenset({".pdf", ".doc", ".docx", ".ppt", ".pptx", ".xls", ".xlsx", ".md", ".markdown", ".txt"})
 
 
 @dataclass(frozen=True)
@@ -159,10 +109,14 @@ def classify(
     input_dir: Path | None = None,
     windows: bool | None = None,
     allowed: tuple[Path, ...] | None = None,
+    home: Path | None = None,
 ) -> MediaSource:
     """Classify one media argument and, for local files and data URIs, read their headers.
 
-    With `allowed`, a local file must resolve (symlinks included) inside one of those folders.
+    With `allowed`, a local file must resolve (symlinks included) inside one of those folders. Files in hidden
+    folders of the home (`home`, default the user's) are refused unless that hidden folder is itself one of the
+    allowed folders: a caller that must read its own files (frames and clips under its data folder) adds those
+    folders to `allowed`. `.env` files, key files and content that holds keys are refused everywhere.
     """
     text = value.strip()
     if not text:
@@ -177,16 +131,21 @@ def classify(
             )
         return MediaSource(text, "url")
     if lowered.startswith("oss://"):
-        if len(text) <= len("oss://"):
-            raise InputError("invalid_url", "the oss:// URL has no path", "use the oss:// URL the upload returned")
+        bucket, _, key = text[len("oss://") :].partition("/")
+        if not bucket or not key.strip("/"):
+            raise InputError(
+                "invalid_url",
+                "an oss:// URL names a bucket and an object (oss://dashscope-instant/…)",
+                "use the oss:// URL an upload returned, or give the file itself",
+            )
         return MediaSource(text, "oss")
     if lowered.startswith("data:"):
         return MediaSource(text, "data", info=_probe_data_uri(text))
     if lowered.startswith("file:"):
         path = Path(url2pathname(unquote(urlsplit(text).path)))
-        return _local(text, path, input_dir, allowed)
+        return _local(text, path, input_dir, allowed, home)
     if windows and _WINDOWS_DRIVE.match(text):
-        return _local(text, Path(text), input_dir, allowed)
+        return _local(text, Path(text), input_dir, allowed, home)
     scheme = _SCHEME.match(text)
     if scheme and len(scheme.group(1)) > 1:
         raise InputError(
@@ -194,37 +153,85 @@ def classify(
             f"{scheme.group(1)}:// sources are not supported",
             "give an https URL, an oss:// URL, a data: URI or a local file path",
         )
-    return _local(text, Path(text), input_dir, allowed)
+    return _local(text, Path(text), input_dir, allowed, home)
 
 
-SPECIAL_ROOTS = tuple(Path(p) for p in ("/proc", "/sys", "/dev", "/run"))
-
-
-def _local(raw: str, path: Path, input_dir: Path | None, allowed: tuple[Path, ...] | None = None) -> MediaSource:
-    path = path.expanduser()
-    if not path.is_absolute():
-        path = (input_dir or Path.cwd()) / path
-    if not path.exists():
-        where = f" (relative paths are looked up in {input_dir})" if input_dir else ""
+def _local(
+    raw: str, path: Path, input_dir: Path | None, allowed: tuple[Path, ...] | None, home: Path | None
+) -> MediaSource:
+    check_length(path)
+    try:
+        path = path.expanduser()
+        if not path.is_absolute():
+            path = (input_dir or Path.cwd()) / path
+    except (RuntimeError, OSError) as exc:
         raise InputError(
-            "file_not_found",
-            f"no file at {path}{where}",
-            "give an absolute path to an existing file, or an https URL",
-        )
-    resolved = path.resolve()
-    if any(resolved.is_relative_to(root) for root in SPECIAL_ROOTS) or not resolved.is_file():
+            "invalid_path", f"cannot make {str(path)[:80]!r} an absolute path ({exc})", "give an absolute path"
+        ) from None
+    where = f" (relative paths are looked up in {input_dir})" if input_dir else ""
+    with open_checked(path, allowed=allowed, home=home, missing_hint=where) as checked:
+        handle = io.BufferedReader(io.FileIO(checked.fd, "rb", closefd=False))
+        info = probe_handle(handle, checked.size)
+        if info.format is None:
+            info = replace(info, document=sniff_document(checked.head, handle))
+        _readable_whole(info, seen_all=checked.size <= HEAD_BYTES, what=str(checked.path))
+        return MediaSource(raw, "local", path=checked.path, info=info)
+
+
+def _readable_whole(info: MediaInfo, *, seen_all: bool, what: str) -> None:
+    """An image whose every byte was read but whose size could not be: cut short or damaged, refused before it is
+    sent (DashScope would fail it, after the upload)."""
+    parsed = info.format in ("jpeg", "png", "bmp", "webp")  # the formats whose size the headers give
+    if seen_all and parsed and (not info.width or not info.height):
         raise InputError(
-            "not_a_file", f"{path} is not a regular file", "give the path of an image, video or audio file"
+            "unreadable_media",
+            f"{what} is a {(info.format or 'image').upper()} cut short or damaged: its size cannot be read",
+            "give the whole image file",
         )
-    if allowed is not None and not any(resolved.is_relative_to(root.resolve()) for root in allowed):
-        shown = ", ".join(str(root) for root in allowed)
+
+
+def check_document(source: MediaSource) -> str:
+    """The document type of Wan 3.0's `reference_file`, or InputError when the API does not take it.
+
+    Local files and data: URIs are judged by their content; URLs by their extension when they have one (DashScope
+    fetches them itself).
+    """
+    accepted = ", ".join(DOCUMENT_TYPES.values())
+    if source.kind in ("url", "oss"):
+        suffix = PurePosixPath(unquote(urlsplit(source.raw).path)).suffix.lower()
+        if suffix and suffix not in DOCUMENT_EXTENSIONS:
+            raise InputError(
+                "invalid_format",
+                f"the reference file's URL ends in {suffix}, which is not a document type Wan 3.0 reads",
+                f"give a {accepted} file",
+            )
+        return "url"
+    info = source.info
+    kind = info.document if info is not None else None
+    if info is not None and info.format is not None:
         raise InputError(
-            "outside_allowed_dirs",
-            f"{path} is outside the folders wan-mcp may read"
-            + (f" (it points to {resolved})" if resolved != path else ""),
-            f"copy the file into {shown}, or add its folder to WAN_MCP_ALLOWED_DIRS",
+            "invalid_format",
+            f"the reference file is {info.format.upper()} media, not a document",
+            f"give a {accepted} file; pass media as references instead",
         )
-    return MediaSource(raw, "local", path=resolved, info=probe_file(resolved))
+    if kind in REFUSED_DOCUMENTS:
+        raise InputError(
+            "invalid_format",
+            f"the reference file is {REFUSED_DOCUMENTS[kind]}",
+            f"export it as PDF (or give a {accepted})",
+        )
+    if kind not in DOCUMENT_TYPES:
+        raise InputError(
+            "invalid_format", "the reference file is no document type Wan 3.0 reads", f"give a {accepted} file"
+        )
+    size = info.size_bytes if info is not None else None
+    if size is not None and size > DOCUMENT_MAX_BYTES:
+        raise InputError(
+            "file_too_large",
+            f"the reference file is {size / 1e6:.1f} MB; Wan 3.0 takes documents up to {DOCUMENT_MAX_BYTES / 1e6:g} MB",
+            "split or compress it",
+        )
+    return kind
 
 
 def _probe_data_uri(uri: str) -> MediaInfo:
@@ -240,16 +247,11 @@ def _probe_data_uri(uri: str) -> MediaInfo:
     padding = len(payload) - len(payload.rstrip("="))
     size = len(payload) * 3 // 4 - padding
     chunk = payload[: min(len(payload), HEAD_BYTES * 4 // 3) // 4 * 4]
-    try:
-        head = base64.b64decode(chunk, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InputError(
-            "invalid_data_uri",
-            "the data: URI's base64 payload does not decode",
-            "re-encode the file, or pass its path",
-        ) from exc
+    head = _b64(chunk)
     info = replace(probe_head(head), size_bytes=size)
     declared = MIME_FORMAT.get(mime)
+    if info.format is None and declared is None:
+        return _data_document(head, payload, info)
     if info.format is None:
         info = replace(info, format=declared)
     elif declared is not None and declared != info.format:
@@ -258,298 +260,34 @@ def _probe_data_uri(uri: str) -> MediaInfo:
             f"the data: URI says {mime} but holds {info.format.upper()} data",
             f"use the MIME type image/{info.format}",
         )
+    reason = sensitive.key_material(head)
+    if reason is not None:
+        raise InputError("secret_file", f"the data: URI is not sent: {reason}", "give media without keys")
+    _readable_whole(info, seen_all=size <= HEAD_BYTES, what="the data: URI")
     return info
 
 
-def probe_file(path: Path) -> MediaInfo:
-    """Read a file's headers (never the whole file) and say what it is."""
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-        info = replace(probe_head(head), size_bytes=size)
-        if info.format in ("mp4", "mov", "m4a"):
-            info = _probe_mp4(handle, size, info)
-        elif info.format == "mp3":
-            info = _probe_mp3(head, size, info)
-    return info
-
-
-def probe_head(head: bytes) -> MediaInfo:
-    """Format (and image size, WAV/AVI duration) from a file's first bytes."""
-    fmt = sniff(head)
-    if fmt == "png":
-        return _png(head)
-    if fmt == "jpeg":
-        return _jpeg(head)
-    if fmt == "bmp" and len(head) >= 26:
-        width, height = struct.unpack_from("<ii", head, 18)
-        return MediaInfo("bmp", width=abs(width), height=abs(height))
-    if fmt == "webp":
-        return _webp(head)
-    if fmt == "wav":
-        return _wav(head)
-    if fmt == "avi":
-        return _avi(head)
-    return MediaInfo(fmt)
-
-
-def sniff(head: bytes) -> str | None:
-    """The format from magic bytes, or None."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"GIF8"):
-        return "gif"
-    if head.startswith(b"BM") and len(head) >= 26:
-        return "bmp"
-    if head.startswith((b"II*\x00", b"MM\x00*")):
-        return "tiff"
-    if head[:4] == b"RIFF" and len(head) >= 12:
-        return {b"WEBP": "webp", b"WAVE": "wav", b"AVI ": "avi"}.get(head[8:12])
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand == b"qt  ":
-            return "mov"
-        if brand in (b"M4A ", b"M4B "):
-            return "m4a"
-        return "mp4"
-    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip"):
-        return "mov"
-    if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return "webm"
-    if head.startswith(b"fLaC"):
-        return "flac"
-    if head.startswith(b"OggS"):
-        return "ogg"
-    if head.startswith(b"ID3"):
-        return "mp3"
-    if len(head) >= 2 and head[0] == 0xFF:
-        if head[1] & 0xF6 == 0xF0:
-            return "aac"
-        if head[1] & 0xE0 == 0xE0:
-            return "mp3"
-    return None
-
-
-def _png(head: bytes) -> MediaInfo:
-    if len(head) < 29 or head[12:16] != b"IHDR":
-        return MediaInfo("png")
-    width, height = struct.unpack_from(">II", head, 16)
-    alpha = head[25] in (4, 6)
-    offset = 8
-    while not alpha and offset + 8 <= len(head):
-        length, ctype = struct.unpack_from(">I4s", head, offset)
-        if ctype == b"tRNS":
-            alpha = True
-        if ctype in (b"IDAT", b"IEND"):
-            break
-        offset += 12 + length
-    return MediaInfo("png", width=width, height=height, has_alpha=alpha)
-
-
-def _jpeg(head: bytes) -> MediaInfo:
-    offset = 2
-    while offset + 9 < len(head):
-        if head[offset] != 0xFF:
-            offset += 1
-            continue
-        marker = head[offset + 1]
-        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-            offset += 1 if marker == 0xFF else 2
-            continue
-        (length,) = struct.unpack_from(">H", head, offset + 2)
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            height, width = struct.unpack_from(">HH", head, offset + 5)
-            return MediaInfo("jpeg", width=width, height=height, has_alpha=False)
-        offset += 2 + length
-    return MediaInfo("jpeg", has_alpha=False)
-
-
-def _webp(head: bytes) -> MediaInfo:
-    chunk = head[12:16]
-    if chunk == b"VP8 " and len(head) >= 30:
-        width, height = struct.unpack_from("<HH", head, 26)
-        return MediaInfo("webp", width=width & 0x3FFF, height=height & 0x3FFF, has_alpha=False)
-    if chunk == b"VP8L" and len(head) >= 25:
-        (bits,) = struct.unpack_from("<I", head, 21)
-        return MediaInfo(
-            "webp",
-            width=(bits & 0x3FFF) + 1,
-            height=((bits >> 14) & 0x3FFF) + 1,
-            has_alpha=bool(bits >> 28 & 1),
+def _data_document(head: bytes, payload: str, info: MediaInfo) -> MediaInfo:
+    """A data: URI that is no media: its document type, after the same secret checks as a local file."""
+    content = _b64(payload) if len(payload) > len(head) * 4 // 3 else head
+    reason = sensitive.key_material(head)
+    if reason is None and is_text(head):
+        reason = sensitive.token_text(content.decode("utf-8", "replace"), whole_file=True)
+    if reason is not None:
+        raise InputError(
+            "secret_file",
+            f"the data: URI is not sent: {reason}",
+            "wan-mcp never uploads keys or settings; give a document without secrets",
         )
-    if chunk == b"VP8X" and len(head) >= 30:
-        flags = head[20]
-        width = int.from_bytes(head[24:27], "little") + 1
-        height = int.from_bytes(head[27:30], "little") + 1
-        return MediaInfo("webp", width=width, height=height, has_alpha=bool(flags & 0x10))
-    return MediaInfo("webp")
+    return replace(info, document=sniff_document(head, io.BytesIO(content)))
 
 
-def _riff_chunks(head: bytes, start: int = 12) -> list[tuple[bytes, int, int]]:
-    """(id, data offset, declared size) for the RIFF chunks that start within `head`."""
-    chunks: list[tuple[bytes, int, int]] = []
-    offset = start
-    while offset + 8 <= len(head):
-        cid, size = struct.unpack_from("<4sI", head, offset)
-        chunks.append((cid, offset + 8, size))
-        offset += 8 + size + (size & 1)
-    return chunks
-
-
-def _wav(head: bytes) -> MediaInfo:
-    byte_rate = 0
-    for cid, offset, size in _riff_chunks(head):
-        if cid == b"fmt " and offset + 12 <= len(head):
-            (byte_rate,) = struct.unpack_from("<I", head, offset + 8)
-        elif cid == b"data" and byte_rate:
-            return MediaInfo("wav", seconds=size / byte_rate)
-    return MediaInfo("wav")
-
-
-def _avi(head: bytes) -> MediaInfo:
-    index = head.find(b"avih")
-    if index < 0 or index + 48 > len(head):
-        return MediaInfo("avi")
-    usec_per_frame, _, _, _, frames = struct.unpack_from("<5I", head, index + 8)
-    width, height = struct.unpack_from("<II", head, index + 8 + 32)
-    seconds = frames * usec_per_frame / 1e6 if usec_per_frame and frames else None
-    return MediaInfo("avi", width=width, height=height, seconds=seconds)
-
-
-# MP4 / QuickTime ---------------------------------------------------------------------------------------
-
-_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"edts"}
-
-
-def _boxes(handle: BinaryIO, start: int, end: int) -> list[tuple[bytes, int, int]]:
-    """(type, payload offset, payload end) of the boxes between start and end, reading only their headers."""
-    found: list[tuple[bytes, int, int]] = []
-    offset = start
-    while offset + 8 <= end:
-        handle.seek(offset)
-        header = handle.read(16)
-        if len(header) < 8:
-            break
-        size, btype = struct.unpack_from(">I4s", header)
-        payload = offset + 8
-        if size == 1 and len(header) >= 16:
-            (size,) = struct.unpack_from(">Q", header, 8)
-            payload = offset + 16
-        elif size == 0:
-            size = end - offset
-        if size < 8:
-            break
-        found.append((btype, payload, min(offset + size, end)))
-        offset += size
-    return found
-
-
-def _probe_mp4(handle: BinaryIO, size: int, info: MediaInfo) -> MediaInfo:
-    seconds: float | None = None
-    width = height = None
-    has_audio = False
-    codecs: dict[bytes, str] = {}
-    moov = [b for b in _boxes(handle, 0, size) if b[0] == b"moov"]
-    if not moov:
-        return info
-    for btype, start, end in _boxes(handle, moov[0][1], moov[0][2]):
-        if btype == b"mvhd":
-            handle.seek(start)
-            data = handle.read(32)
-            if data and data[0] == 1 and len(data) >= 32:
-                timescale, duration = struct.unpack_from(">IQ", data, 20)
-            elif len(data) >= 20:
-                timescale, duration = struct.unpack_from(">II", data, 12)
-            else:
-                continue
-            seconds = duration / timescale if timescale else None
-        elif btype == b"trak":
-            kind, dims, codec = _track(handle, start, end)
-            if kind is not None and codec is not None:
-                codecs.setdefault(kind, codec)
-            if kind == b"soun":
-                has_audio = True
-            elif kind == b"vide" and dims is not None and width is None:
-                width, height = dims
-    return replace(
-        info,
-        seconds=seconds,
-        width=width,
-        height=height,
-        has_audio=has_audio,
-        video_codec=codecs.get(b"vide"),
-        audio_codec=codecs.get(b"soun"),
-    )
-
-
-def _track(handle: BinaryIO, start: int, end: int) -> tuple[bytes | None, tuple[int, int] | None, str | None]:
-    handler: bytes | None = None
-    dims: tuple[int, int] | None = None
-    codec: str | None = None
-    stack = [(start, end)]
-    while stack:
-        box_start, box_end = stack.pop()
-        for btype, payload, stop in _boxes(handle, box_start, box_end):
-            if btype == b"tkhd":
-                handle.seek(payload)
-                data = handle.read(96)
-                at = 88 if data[:1] == b"\x01" else 76
-                if len(data) >= at + 8:
-                    w, h = struct.unpack_from(">II", data, at)
-                    if w and h:
-                        dims = (w >> 16, h >> 16)
-            elif btype == b"hdlr":
-                handle.seek(payload + 8)
-                handler = handle.read(4)
-            elif btype == b"stsd":
-                handle.seek(payload + 12)
-                codec = handle.read(4).decode("latin-1").strip() or None
-            elif btype in _CONTAINERS:
-                stack.append((payload, stop))
-    return handler, dims, codec
-
-
-# MP3 ---------------------------------------------------------------------------------------------------
-
-_MP3_BITRATES = {
-    (1, 1): (0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448),
-    (1, 2): (0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
-    (1, 3): (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    (2, 1): (0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256),
-    (2, 2): (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
-}
-_MP3_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
-
-def _probe_mp3(head: bytes, size: int, info: MediaInfo) -> MediaInfo:
-    offset = 0
-    if head.startswith(b"ID3") and len(head) >= 10:
-        tag = head[6:10]
-        offset = 10 + ((tag[0] & 0x7F) << 21 | (tag[1] & 0x7F) << 14 | (tag[2] & 0x7F) << 7 | (tag[3] & 0x7F))
-    while offset + 4 <= len(head) and not (head[offset] == 0xFF and head[offset + 1] & 0xE0 == 0xE0):
-        offset += 1
-    if offset + 4 > len(head):
-        return info
-    b1, b2, b3 = head[offset + 1], head[offset + 2], head[offset + 3]
-    version_bits, layer_bits = (b1 >> 3) & 3, (b1 >> 1) & 3
-    if version_bits == 1 or layer_bits == 0:
-        return info
-    layer = 4 - layer_bits
-    version = 1 if version_bits == 3 else 2
-    bitrate_index, rate_index = b2 >> 4, (b2 >> 2) & 3
-    if rate_index == 3 or bitrate_index in (0, 15):
-        return info
-    sample_rate = _MP3_RATES[version_bits][rate_index]
-    bitrate = _MP3_BITRATES[(version, min(layer, 2) if version == 2 else layer)][bitrate_index] * 1000
-    samples = 384 if layer == 1 else (1152 if layer == 2 or version == 1 else 576)
-    mono = (b3 >> 6) == 3
-    side = (17 if mono else 32) if version == 1 else (9 if mono else 17)
-    xing = offset + 4 + side
-    if head[xing : xing + 4] in (b"Xing", b"Info") and len(head) >= xing + 12:
-        (flags,) = struct.unpack_from(">I", head, xing + 4)
-        if flags & 1:
-            (frames,) = struct.unpack_from(">I", head, xing + 8)
-            return replace(info, seconds=frames * samples / sample_rate)
-    return replace(info, seconds=(size - offset) * 8 / bitrate, seconds_estimated=True)
+def _b64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(
+            "invalid_data_uri",
+            "the data: URI's base64 payload does not decode",
+            "re-encode the file, or pass its path",
+        ) from exc

@@ -129,7 +129,7 @@ def message(record: TaskRecord, elapsed: float) -> str:
     match record.state:
         case JobState.DELIVERED:
             size = f"{(record.size_bytes or 0) / 1e6:.1f} MB"
-            checked = f"; verified: {record.verified}" if record.verified else ", SHA-256 recorded"
+            checked = f"; {record.verified}" if record.verified else ", SHA-256 recorded"
             return f"Done: the video is saved at {record.local_path} ({size}{checked})."
         case JobState.EXPIRED:
             return "Finished, but the result URL expired before it could be downloaded: expired, not downloaded."

@@ -43,6 +43,32 @@ def install(dest: Path | None = None) -> Path:
     return target
 
 
+def _second_default(mode: Mode) -> Model:
+    """The mode's other recommended model (e.g. the animate model that swaps the person)."""
+    return _found(catalog.DEFAULT_MODELS[mode][1])
+
+
+def _longest(mode: Mode) -> Model:
+    """The model of the mode that makes the longest video in one job."""
+    return catalog.longest_model(mode)
+
+
+def _with_sound(mode: Mode) -> Model:
+    """The first model of the mode that makes sound."""
+    return next(m for m in catalog.models_for(mode, DEFAULT_REGION) if m.audio != "silent" and m.snapshot_of is None)
+
+
+def _by_instruction(mode: Mode) -> Model:
+    """The first model of the mode that edits by instruction (no VACE functions)."""
+    return next(m for m in catalog.models_for(mode, DEFAULT_REGION) if m.modes[mode].functions is None)
+
+
+def _found(model_id: str) -> Model:
+    model = catalog.find_model(model_id)
+    assert model is not None, model_id
+    return model
+
+
 @dataclass(frozen=True)
 class Want:
     """One row of the decision table: what the user wants → mode (and model) → the arguments that matter."""
@@ -50,7 +76,7 @@ class Want:
     want: str
     mode: Mode
     arguments: str
-    model: str | None = None  # None: the mode's default in Beijing
+    pick: Callable[[Mode], Model] | None = None  # None: the mode's default in Beijing
 
 
 WANTS: tuple[Want, ...] = (
@@ -63,21 +89,20 @@ WANTS: tuple[Want, ...] = (
     Want("A video built from reference images", "vace", "`function: image_reference`, `ref_images`, `obj_or_bg`"),
     Want("A portrait that speaks or sings a recording", "s2v", "`image`, `audio`"),
     Want("A pictured character that dances like a video", "animate", "`image`, `video`, `quality`"),
-    Want("Replace the person in a video with a character", "animate", "`image`, `video`", "wan2.2-animate-mix"),
+    Want("Replace the person in a video with a character", "animate", "`image`, `video`", _second_default),
     Want(
-        "Up to 30 s with sound in one job (preview)",
-        "t2v",
-        "`prompt`, `duration` (2–30), `generate_audio`",
-        "wan3.0-video",
+        "Up to 30 s with sound in one job (preview)", "t2v", "`prompt`, `duration` (2–30), `generate_audio`", _longest
     ),
-    Want("First and last frame, with sound", "kf2v", "`first_frame`, `last_frame`, `audio`", "wan2.7-i2v"),
-    Want("Edit a video by instruction", "vace", "`video`, `prompt`, `ref_images`", "wan2.7-videoedit"),
+    Want("First and last frame, with sound", "kf2v", "`first_frame`, `last_frame`, `audio`", _with_sound),
+    Want("Edit a video by instruction", "vace", "`video`, `prompt`, `ref_images`", _by_instruction),
 )
 
 
-def _model(mode: Mode, model_id: str | None) -> Model:
-    model = catalog.find_model(model_id) if model_id else catalog.default_model(mode, DEFAULT_REGION)
-    assert model is not None, (mode, model_id)
+def _model(row: Want) -> Model:
+    if row.pick is not None:
+        return row.pick(row.mode)
+    model = catalog.default_model(row.mode, DEFAULT_REGION)
+    assert model is not None, row.mode
     return model
 
 
@@ -88,7 +113,7 @@ def _sound(model: Model) -> str:
 def render_decisions() -> str:
     lines = ["| the user wants | mode | model | length | sound | arguments that matter |", "|---|---|---|---|---|---|"]
     for row in WANTS:
-        model = _model(row.mode, row.model)
+        model = _model(row)
         durations = model.durations_in(DEFAULT_REGION)
         length = durations.describe() if durations else "as the input"
         lines.append(f"| {row.want} | {row.mode} | {model.id} | {length} | {_sound(model)} | {row.arguments} |")
@@ -101,15 +126,15 @@ def render_models() -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for model in catalog.MODELS:
-        if model.kind != "generation":
-            continue
+        if model.kind != "generation" or model.snapshot_of is not None:
+            continue  # dated snapshots share their model's row
         durations = model.durations
         length = durations.describe() if durations else "as the input"
         tiers = "/".join(model.tiers) if model.tiers else ("std/pro" if model.param_style == "quality" else "-")
         prompt = str(model.prompt_max) if model.prompt_max else "no prompt"
         soundtrack = "yes" if model.custom_audio else "no"
         multi = "yes" if model.shot_type else "no"
-        regions = ", ".join(model.regions)
+        regions = ", ".join(region + ("?" if offer.caution else "") for region, offer in model.regions.items())
         lines.append(
             f"| {model.id} | {', '.join(model.modes)} | {length} | {tiers} | {_sound(model)} | {soundtrack} | "
             f"{multi} | {prompt} | {regions} |"

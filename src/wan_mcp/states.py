@@ -151,6 +151,8 @@ def is_final(state: JobState) -> bool:
             assert_never(state)
 
 
+PLANNED = "planned"  # the state a dry run's view shows: nothing was recorded or sent
+
 FINAL_STATES: frozenset[JobState] = frozenset(s for s in JobState if is_final(s))
 ACTIVE_STATES: frozenset[JobState] = frozenset(s for s in JobState if not is_final(s))
 # A job that may yet cost money or already did: an identical request within the hour returns it instead.

@@ -2,7 +2,9 @@
 
 Routes (under /api/v1, as DashScope): both create endpoints, the synchronous face-detect, GET /tasks/{id},
 POST /tasks/{id}/cancel, GET /tasks (list), GET /uploads?action=getPolicy; plus the emulator's own OSS-style upload
-host (POST /oss), signed results (GET /results/{id}.mp4) and an admin API under /__emulator__ for tests:
+host (POST /oss), signed results (GET /results/{id}.mp4, served as OSS does: Content-Length, an MD5 ETag,
+x-oss-hash-crc64ecma, Accept-Ranges, 206/416 with Content-Range, and an XML 403 "Request has expired." only once the
+URL's Expires has passed) and an admin API under /__emulator__ for tests:
 
     GET  /__emulator__/state        tasks, counters        POST /__emulator__/faults   add faults (JSON)
     GET  /__emulator__/log          every request seen     POST /__emulator__/reset    forget everything
@@ -16,7 +18,11 @@ Faults (POST /__emulator__/faults, all optional, consumed in order):
      "drop_before_submit": 1,                # close the connection without creating anything
      "stall_submits": [{"count": 1, "seconds": 30}],   # create the task, answer only after a delay
      "stall_uploads": [{"count": 1, "seconds": 30}],   # hold a file upload before answering
-     "downloads": [{"count": 1, "bytes_per_second": 200000, "truncate_after": 1000000, "expired": false}],
+     "downloads": [{"count": 1, "bytes_per_second": 200000, "truncate_after": 1000000,
+                    "expired": false,              # a 403 "Request has expired." although the URL is still valid
+                    "wrong_crc": false,            # an x-oss-hash-crc64ecma that does not match the object
+                    "no_crc": false,               # no x-oss-hash-crc64ecma header at all
+                    "damage": [offset, length]}],  # those bytes of the object are served flipped
      "processing_seconds": 120,              # fixed processing time of new tasks (before --speed)
      "keyframe_seconds": 0.5,                # denser keyframes in new results (bigger files)
      "detect_fail": 1}                       # the next face pre-check says check_pass false
@@ -44,13 +50,14 @@ from heapq import heappop, heappush
 from pathlib import Path
 from typing import Any
 
+import anycrc  # type: ignore[import-untyped]
 import anyio
 
 from wan_mcp import catalog
 from wan_mcp.catalog import ENDPOINT_PATHS, RegionId
-from wan_mcp.emulator import rules
+from wan_mcp.emulator import outputs, rules
 from wan_mcp.emulator.http import DropConnection, HttpServer, Request, Response
-from wan_mcp.emulator.mp4 import write_mp4
+from wan_mcp.emulator.mp4 import Caption, write_mp4
 from wan_mcp.emulator.rules import ApiRefusal, Submission, VideoSpec
 from wan_mcp.inputs import MediaInfo, probe_head
 
@@ -96,6 +103,7 @@ class EmuTask:
     canceled: float | None = None
     failure: tuple[str, str] | None = None
     url_expires: float = 0.0
+    caption: Caption | None = None  # what the result video shows it answers
 
     def status(self, now: float) -> str:
         if self.canceled is not None:
@@ -170,7 +178,8 @@ class Emulator:
         self.log: list[dict[str, Any]] = []
         self.submit_windows: dict[str, SlidingWindow] = {}
         self.query_window = SlidingWindow(self.config.query_qps)
-        self.videos: dict[VideoSpec, Path] = {}
+        self.videos: dict[tuple[VideoSpec, Caption | None], Path] = {}
+        self.digests: dict[Path, tuple[str, int]] = {}  # result file → (OSS ETag, CRC-64/XZ)
         self.video_lock = anyio.Lock()
 
     def close(self) -> None:
@@ -300,6 +309,7 @@ class Emulator:
         if not window.allow(time.monotonic()):
             raise ApiRefusal(429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later.")
         task = self.new_task(submission, request)
+        task.caption = caption_for(submission, body)
         entry |= {"task_id": task.id, "model": submission.name}
         if self.faults.drop_submits > 0:
             self.faults.drop_submits -= 1
@@ -317,7 +327,7 @@ class Emulator:
         processing = (
             fixed
             if fixed is not None
-            else rules.processing_seconds(submission.model, submission.video, submission.tier, self.rng.uniform)
+            else outputs.processing_seconds(submission.model, submission.video, submission.tier, self.rng.uniform)
         )
         auth = request.header("authorization") or ""
         if self.faults.keyframe_seconds is not None:
@@ -479,7 +489,7 @@ class Emulator:
         if (request.header("x-dashscope-async") or "").lower() == "enable":
             raise ApiRefusal(403, "AccessDenied", "Current user api does not support asynchronous calls.")
         body = json_body(request)
-        if not isinstance(body, dict) or body.get("model") != "wan2.2-s2v-detect":
+        if not isinstance(body, dict) or body.get("model") not in rules.face_check_names(self.config.region):
             raise ApiRefusal(400, "InvalidParameter", "Model not exist.")
         output = rules.face_check(body)
         if self.faults.detect_fail > 0:
@@ -491,7 +501,7 @@ class Emulator:
     def policy(self, request: Request) -> Response:
         if request.query.get("action") != "getPolicy" or not request.query.get("model"):
             raise ApiRefusal(400, "InvalidParameter", rules.GENERIC_RANGE)
-        if self.config.region != "beijing":
+        if not catalog.REGIONS[self.config.region].uploads:
             raise ApiRefusal(404, "NotFound", "Not found!")
         now = self.clock()
         expires = now + 300
@@ -599,43 +609,49 @@ class Emulator:
             return oss_error(403, "AccessDenied", "Access denied.")
         if expired or self.clock() > min(expires, task.url_expires):
             return oss_error(403, "AccessDenied", "Request has expired.")
-        file = await self.video_file(task.submission.video)
+        file = await self.video_file(task.submission.video, task.caption)
         size = file.stat().st_size
-        start, end = 0, size - 1
-        status = 200
+        etag, crc = self.digests[file]
+        if fault is not None and fault.get("wrong_crc"):
+            crc ^= 1
         headers = [
             ("Content-Type", "video/mp4"),
             ("Accept-Ranges", "bytes"),
-            ("ETag", f'"{task.id}"'),
+            ("ETag", etag),
             ("Last-Modified", datetime.fromtimestamp(task.end, timezone.utc).strftime("%a, %d %b %Y %H:%M:%S GMT")),
         ]
+        if not (fault is not None and fault.get("no_crc")):
+            headers.append(("x-oss-hash-crc64ecma", str(crc)))
+        start, end, status = 0, size - 1, 200
         spec = request.header("range")
         if spec:
             parsed = parse_range(spec, size)
             if parsed is None:
-                return Response(416, [("Content-Range", f"bytes */{size}")])
-            start, end = parsed
-            status = 206
+                response = oss_error(416, "InvalidRange", "The requested range cannot be satisfied.")
+                response.headers.append(("Content-Range", f"bytes */{size}"))
+                return response
+            (start, end), status = parsed, 206
             headers.append(("Content-Range", f"bytes {start}-{end}/{size}"))
         length = end - start + 1
-        rate = float(fault.get("bytes_per_second", 0)) if fault else 0.0
-        cut = fault.get("truncate_after") if fault else None
-        return Response(status, headers, stream=stream_file(file, start, length, rate, cut), content_length=length)
+        shaping = StreamFaults(
+            float(fault.get("bytes_per_second", 0)) if fault else 0.0,
+            fault.get("truncate_after") if fault else None,
+            tuple(fault["damage"]) if fault and fault.get("damage") else None,
+        )
+        return Response(status, headers, stream=stream_file(file, start, length, shaping), content_length=length)
 
-    async def video_file(self, spec: VideoSpec) -> Path:
-        """The MP4 for a video spec, made once and kept."""
+    async def video_file(self, spec: VideoSpec, caption: Caption | None = None) -> Path:
+        """The MP4 for a video spec and caption, made once and kept."""
         async with self.video_lock:
-            path = self.videos.get(spec)
+            path = self.videos.get((spec, caption))
             if path is not None and path.exists():
                 return path
-            path = (
-                self.data_dir
-                / "results"
-                / (
-                    f"{spec.width}x{spec.height}-{spec.seconds:g}s-{'a' if spec.audio else 's'}-{spec.seed}"
-                    f"-k{spec.keyframe_seconds or 0:g}.mp4"
-                )
+            shown = hashlib.sha256(repr(caption).encode()).hexdigest()[:12]
+            name = (
+                f"{spec.width}x{spec.height}-{spec.seconds:g}s-{'a' if spec.audio else 's'}-{spec.seed}"
+                f"-k{spec.keyframe_seconds or 0:g}-{shown}.mp4"
             )
+            path = self.data_dir / "results" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             await anyio.to_thread.run_sync(
                 lambda: write_mp4(
@@ -646,9 +662,11 @@ class Emulator:
                     audio=spec.audio,
                     seed=spec.seed,
                     keyframe_seconds=spec.keyframe_seconds,
+                    caption=caption,
                 )
             )
-            self.videos[spec] = path
+            self.digests[path] = await anyio.to_thread.run_sync(object_digests, path)
+            self.videos[(spec, caption)] = path
             return path
 
     # -- admin
@@ -769,6 +787,32 @@ def parse_multipart(request: Request) -> dict[str, bytes] | None:
     return fields
 
 
+def caption_for(submission: Submission, body: dict[str, Any]) -> Caption:
+    """What a task's video shows it answers: the prompt as the task kept it, the model and the mode it was used in.
+
+    A model with several modes (the media protocol's) is read by the media it was given; VACE names its function.
+    """
+    model = submission.model
+    given = body.get("input")
+    inp: dict[str, Any] = given if isinstance(given, dict) else {}
+    kinds = {str(item.get("type")) for item in inp.get("media") or [] if isinstance(item, dict)}
+    modes = tuple(model.modes)
+    if len(modes) == 1:
+        mode = str(modes[0])
+    elif any(kind.startswith("reference_") for kind in kinds):
+        mode = "r2v"
+    elif {"first_frame", "last_frame"} <= kinds:
+        mode = "kf2v"
+    elif kinds & {"first_frame", "first_clip"}:
+        mode = "i2v"
+    else:
+        mode = "t2v" if "t2v" in modes else str(modes[0])
+    if isinstance(inp.get("function"), str):
+        mode = f"{mode} {inp['function']}"
+    prompt = submission.output.get("orig_prompt")
+    return Caption(prompt=prompt if isinstance(prompt, str) else None, model=submission.name, mode=mode)
+
+
 def parse_range(spec: str, size: int) -> tuple[int, int] | None:
     """(first, last) byte of a single `bytes=` range, or None when unsatisfiable."""
     if not spec.startswith("bytes=") or "," in spec:
@@ -787,27 +831,60 @@ def parse_range(spec: str, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-async def stream_file(
-    path: Path, start: int, length: int, bytes_per_second: float, truncate_after: int | None
-) -> AsyncIterator[bytes]:
-    """The bytes of a file range, optionally slowed down or cut short (then the connection drops)."""
-    chunk_size = 256 * 1024 if not bytes_per_second else max(1024, int(bytes_per_second / 10))
+@dataclass(frozen=True)
+class StreamFaults:
+    """How a result body is served wrong: slowly, cut short (then the connection drops), or with damaged bytes."""
+
+    bytes_per_second: float = 0.0
+    truncate_after: int | None = None
+    damage: tuple[int, int] | None = None  # (offset in the object, length): served with every bit flipped
+
+
+async def stream_file(path: Path, start: int, length: int, faults: StreamFaults | None = None) -> AsyncIterator[bytes]:
+    """The bytes of a file range, served as `faults` say."""
+    faults = faults or StreamFaults()
+    rate, cut = faults.bytes_per_second, faults.truncate_after
+    chunk_size = 256 * 1024 if not rate else max(1024, int(rate / 10))
     sent = 0
     with path.open("rb") as handle:
         handle.seek(start)
         while sent < length:
-            if truncate_after is not None and sent >= truncate_after:
+            if cut is not None and sent >= cut:
                 raise DropConnection
             size = min(chunk_size, length - sent)
-            if truncate_after is not None:
-                size = min(size, truncate_after - sent)
+            if cut is not None:
+                size = min(size, cut - sent)
             chunk = handle.read(size)
             if not chunk:
                 break
+            if faults.damage is not None:
+                chunk = _damaged(chunk, start + sent, faults.damage)
             sent += len(chunk)
             yield chunk
-            if bytes_per_second:
-                await anyio.sleep(len(chunk) / bytes_per_second)
+            if rate:
+                await anyio.sleep(len(chunk) / rate)
+
+
+def _damaged(chunk: bytes, at: int, damage: tuple[int, int]) -> bytes:
+    first, last = max(at, damage[0]), min(at + len(chunk), damage[0] + damage[1])
+    if first >= last:
+        return chunk
+    data = bytearray(chunk)
+    for index in range(first - at, last - at):
+        data[index] ^= 0xFF
+    return bytes(data)
+
+
+def object_digests(path: Path) -> tuple[str, int]:
+    """An OSS object's ETag (the quoted, upper-case MD5 of a simple upload) and CRC-64/XZ (x-oss-hash-crc64ecma)."""
+    md5 = hashlib.md5(usedforsecurity=False)
+    crc: int | None = None
+    model = anycrc.Model("CRC64-XZ")
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            md5.update(chunk)
+            crc = model.calc(chunk) if crc is None else model.calc(chunk, crc)
+    return f'"{md5.hexdigest().upper()}"', int(crc if crc is not None else model.calc(b""))
 
 
 def run(config: EmulatorConfig, host: str, port: int, on_ready: Callable[[int], None] | None = None) -> None:

@@ -1,25 +1,22 @@
 """Synthesizes real, playable MP4 files (H.264 video, optional silent AAC audio) with the standard library only.
 
-Encoding notes:
+What a person sees: the request's caption (mode, model, the start of the prompt) and a running time code over a
+background that changes at each keyframe (picture.py). How it is coded (h264.py):
 
-- Video is H.264 Constrained Baseline (CAVLC, pic_order_cnt_type 2, one reference frame, no deblocking).
-  Keyframes are IDR slices whose every macroblock is I_PCM: raw 8-bit samples, so no transform or entropy coder
-  is needed and every keyframe of a given size has the same, known byte count. Every other frame is a P slice with
-  one mb_skip_run covering the picture: an exact copy of the previous frame, a few bytes each. All P frames are
-  reference frames because pic_order_cnt_type 2 forbids two non-reference pictures in a row.
+- Keyframes are IDR pictures whose every macroblock is I_PCM, so every keyframe of a given size has a known byte
+  count. A frame where the time code's second changes is a P slice that re-codes only the macroblocks whose samples
+  changed (a few digits) as I_PCM and skips the rest; every other frame is a P slice with one mb_skip_run, a copy of
+  the previous frame in a few bytes. All P frames are reference frames (pic_order_cnt_type 2 forbids two
+  non-reference pictures in a row), so each update carries over to the frames after it.
 - Sizes that are not multiples of 16 are coded up to the next macroblock and cropped in the SPS.
-- Picture content is a gradient background, a vertical bar and a horizontal band whose colours and positions come
-  from `seed` and the keyframe index; every sample stays in 16..240, so sample bytes never form a start code and
-  the only emulation-prevention work is on the few header bytes.
 - Audio is AAC-LC, mono, 48 kHz: each access unit is a 4-byte raw_data_block (one SCE with max_sfb 0, then END).
-- The container is faststart (ftyp, moov, mdat). Because every sample size is known before any picture is built,
-  the moov is computed first and the mdat is then streamed to the file one keyframe picture at a time.
+- The container is faststart (ftyp, moov, mdat). Every sample size is known before any keyframe picture is built
+  (the time code's changes are small and rendered while planning), so the moov is computed first and the mdat is
+  then streamed to the file one keyframe picture at a time.
 """
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import itertools
 import math
 import struct
@@ -28,53 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["write_mp4"]
+from wan_mcp.emulator import boxes, h264
+from wan_mcp.emulator.picture import Caption, Overlay, look_of, picture_body
+
+__all__ = ["Caption", "write_mp4"]
 
 _AUDIO_RATE = 48_000
 _AUDIO_FRAME_SAMPLES = 1024
-_MOVIE_TIMESCALE = 1000
 _VIDEO_TICKS_PER_FRAME = 1000  # the video timescale is fps * 1000
-_MAX_LOG2_MAX_FRAME_NUM = 16  # frame_num wraps modulo 2**16 only in keyframe intervals longer than that
-
-_PROFILE_BASELINE = 66
-_CONSTRAINT_FLAGS = 0xC0  # constraint_set0 + constraint_set1: Constrained Baseline
-_MB_TYPE_I_PCM = 25
-_SLICE_TYPE_P = 5  # 5 and 7: every slice of the picture has this type
-_SLICE_TYPE_I = 7
-_NAL_SLICE = 1
-_NAL_IDR = 5
-_NAL_SPS = 7
-_NAL_PPS = 8
-_MB_PREFIX = b"\x0d\x00"  # ue(25) then pcm_alignment_zero_bits, for every I_PCM macroblock that starts byte-aligned
-_SAMPLE_MIN = 16
-_SAMPLE_MAX = 240
 _SILENT_GLOBAL_GAIN = 100
-_MAX_UINT32 = 0xFFFFFFFF
-
-# level_idc, MaxMBPS, MaxFS, MaxBR (kbit/s), MaxCPB (kbit); H.264 Table A-1.
-_LEVELS: tuple[tuple[int, int, int, int, int], ...] = (
-    (10, 1_485, 99, 64, 175),
-    (11, 3_000, 396, 192, 500),
-    (12, 6_000, 396, 384, 1_000),
-    (13, 11_880, 396, 768, 2_000),
-    (20, 11_880, 396, 2_000, 2_000),
-    (21, 19_800, 792, 4_000, 4_000),
-    (22, 20_250, 1_620, 4_000, 4_000),
-    (30, 40_500, 1_620, 10_000, 10_000),
-    (31, 108_000, 3_600, 14_000, 14_000),
-    (32, 216_000, 5_120, 20_000, 20_000),
-    (40, 245_760, 8_192, 20_000, 25_000),
-    (41, 245_760, 8_192, 50_000, 62_500),
-    (42, 522_240, 8_704, 50_000, 62_500),
-    (50, 589_824, 22_080, 135_000, 135_000),
-    (51, 983_040, 36_864, 240_000, 240_000),
-    (52, 2_073_600, 36_864, 240_000, 240_000),
-    (60, 4_177_920, 139_264, 240_000, 240_000),
-    (61, 8_355_840, 139_264, 480_000, 480_000),
-    (62, 16_711_680, 139_264, 800_000, 800_000),
-)
-
-_IDENTITY_MATRIX = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
 
 
 def write_mp4(
@@ -87,19 +46,26 @@ def write_mp4(
     audio: bool = False,
     seed: int = 0,
     keyframe_seconds: float | None = None,
+    caption: Caption | None = None,
 ) -> int:
-    """Write an MP4 to `path` (atomically is not needed); return its size in bytes."""
+    """Write an MP4 to `path` (atomically is not needed); return its size in bytes.
+
+    caption: what the video answers (prompt, model, mode), shown in its top-left corner; the running time code
+    is shown in any case where the picture is wide enough.
+    """
     _check_arguments(width, height, seconds, fps, keyframe_seconds)
     frame_count = round(seconds * fps)
     keyframes = _keyframe_frames(frame_count, fps, keyframe_seconds)
-    video = _plan_video(width, height, fps, frame_count, keyframes)
+    overlay = Overlay(width, height, frame_count / fps, caption)
+    video = _plan_video(width, height, fps, frame_count=frame_count, keyframes=keyframes, overlay=overlay)
     audio_frames = _audio_frame_count(frame_count, fps) if audio else 0
     layout = _plan_layout(video, audio_frames)
-    head = _ftyp() + _moov(video, layout) + _mdat_header(layout.mdat_payload)
+    head = boxes.ftyp() + _moov(video, layout) + boxes.mdat_header(layout.mdat_payload)
     with path.open("wb") as out:
         out.write(head)
         for chunk in layout.chunks:
-            _write_video_samples(out, video, range(chunk.video_first, chunk.video_first + chunk.video_count), seed)
+            frames = range(chunk.video_first, chunk.video_first + chunk.video_count)
+            _write_video_samples(out, video, frames, seed, overlay)
             out.write(_SILENT_AAC_FRAME * chunk.audio_count)
     return len(head) + layout.mdat_payload
 
@@ -130,59 +96,18 @@ def _check_arguments(width: int, height: int, seconds: float, fps: int, keyframe
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Bits and NAL units
+# The video track: every frame's coded bytes, planned before any picture is built
 
 
-class _BitWriter:
-    """Big-endian bit writer with the H.264 Exp-Golomb codes."""
+@dataclass(frozen=True)
+class _Frame:
+    """One coded frame: a keyframe's slice head (its picture is built when written), a copy of the previous frame,
+    or an update (`parts` with the samples of `macroblocks` between them)."""
 
-    def __init__(self) -> None:
-        self._value = 0
-        self._length = 0
-
-    def u(self, bits: int, value: int) -> None:
-        self._value = (self._value << bits) | (value & ((1 << bits) - 1))
-        self._length += bits
-
-    def ue(self, value: int) -> None:
-        code = value + 1
-        self.u(2 * code.bit_length() - 1, code)
-
-    def se(self, value: int) -> None:
-        self.ue(2 * value - 1 if value > 0 else -2 * value)
-
-    def align_zero(self) -> None:
-        self.u(-self._length % 8, 0)
-
-    def trailing_bits(self) -> None:
-        self.u(1, 1)
-        self.align_zero()
-
-    def to_bytes(self) -> bytes:
-        if self._length % 8:
-            raise ValueError("bit string is not byte-aligned")
-        return self._value.to_bytes(self._length // 8, "big")
-
-
-def _escape(rbsp: bytes) -> bytes:
-    """Insert emulation-prevention bytes: 00 00 0x (x <= 3) becomes 00 00 03 0x."""
-    out = bytearray()
-    zeros = 0
-    for byte in rbsp:
-        if zeros >= 2 and byte <= 3:
-            out.append(3)
-            zeros = 0
-        out.append(byte)
-        zeros = zeros + 1 if byte == 0 else 0
-    return bytes(out)
-
-
-def _nal(ref_idc: int, unit_type: int, rbsp: bytes) -> bytes:
-    return bytes([(ref_idc << 5) | unit_type]) + _escape(rbsp)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# H.264 parameter sets and slices
+    parts: tuple[bytes, ...]
+    macroblocks: tuple[bytes, ...] = ()
+    keyframe: int | None = None  # which keyframe it is (0 for the first)
+    second: int = 0  # the whole second of the video it is shown in
 
 
 @dataclass(frozen=True)
@@ -194,42 +119,35 @@ class _VideoPlan:
     keyframes: tuple[int, ...]
     mb_width: int
     mb_height: int
-    log2_max_frame_num: int
-    level_idc: int
     sps: bytes
     pps: bytes
-    headers: tuple[bytes, ...]  # per frame: the NAL header and everything before the keyframe picture body
+    frames: tuple[_Frame, ...]
     sizes: tuple[int, ...]  # per frame: sample size in the mdat, length prefix included
-
-    def keyframe_number(self, frame: int) -> int | None:
-        """Which keyframe `frame` is (0 for the first), or None for a P frame."""
-        number = bisect.bisect_left(self.keyframes, frame)
-        return number if number < len(self.keyframes) and self.keyframes[number] == frame else None
 
     @property
     def timescale(self) -> int:
         return self.fps * _VIDEO_TICKS_PER_FRAME
 
 
-def _pcm_body_size(mb_count: int) -> int:
-    """Bytes of an I_PCM picture after its first macroblock's mb_type: samples, later mb_types, trailing byte."""
-    return 384 * mb_count + len(_MB_PREFIX) * (mb_count - 1) + 1
-
-
-def _plan_video(width: int, height: int, fps: int, frame_count: int, keyframes: Sequence[int]) -> _VideoPlan:
-    """Parameter sets, level, every frame's slice head and every sample size: all known before any picture exists."""
-    mb_width, mb_height = -(-width // 16), -(-height // 16)
+def _plan_video(
+    width: int, height: int, fps: int, *, frame_count: int, keyframes: Sequence[int], overlay: Overlay
+) -> _VideoPlan:
+    """Parameter sets, level, every frame's coded bytes and every sample size: all known before any picture exists."""
+    mb_width, mb_height = overlay.mb_width, overlay.mb_height
     mb_count = mb_width * mb_height
-    bounds = [*keyframes, frame_count]
-    longest_gop = max(end - start for start, end in itertools.pairwise(bounds))
-    log2_max_frame_num = min(_MAX_LOG2_MAX_FRAME_NUM, max(4, longest_gop.bit_length()))
-    keyframe_bits = 8 * (_pcm_body_size(mb_count) + 64)
-    bitrate = keyframe_bits * len(keyframes) * fps / frame_count
-    level_idc = _choose_level(mb_count, mb_count * fps, keyframe_bits, bitrate)
-    headers = tuple(_slice_headers(frame_count, keyframes, mb_count, log2_max_frame_num))
-    key_set = set(keyframes)
-    body = _pcm_body_size(mb_count)
-    sizes = tuple(4 + len(h) + (body if i in key_set else 0) for i, h in enumerate(headers))
+    longest_gop = max(end - start for start, end in itertools.pairwise([*keyframes, frame_count]))
+    log2_max_frame_num = min(h264.MAX_LOG2_MAX_FRAME_NUM, max(4, longest_gop.bit_length()))
+    frames = tuple(
+        _code_frames(
+            frame_count, fps, keyframes, mb_count=mb_count, log2_max_frame_num=log2_max_frame_num, overlay=overlay
+        )
+    )
+    picture = h264.pcm_body_size(mb_count)
+    sizes = tuple(
+        4 + sum(map(len, f.parts)) + sum(map(len, f.macroblocks)) + (picture if f.keyframe is not None else 0)
+        for f in frames
+    )
+    level = h264.choose_level(mb_count, mb_count * fps, 8 * max(sizes), 8 * sum(sizes) * fps / frame_count)
     return _VideoPlan(
         width=width,
         height=height,
@@ -238,239 +156,56 @@ def _plan_video(width: int, height: int, fps: int, frame_count: int, keyframes: 
         keyframes=tuple(keyframes),
         mb_width=mb_width,
         mb_height=mb_height,
-        log2_max_frame_num=log2_max_frame_num,
-        level_idc=level_idc,
-        sps=_sps(
+        sps=h264.sps(
             width=width,
             height=height,
             fps=fps,
             mb_width=mb_width,
             mb_height=mb_height,
             log2_max_frame_num=log2_max_frame_num,
-            level=level_idc,
+            level=level,
         ),
-        pps=_pps(),
-        headers=headers,
+        pps=h264.pps(),
+        frames=frames,
         sizes=sizes,
     )
 
 
-def _choose_level(frame_mbs: int, mbs_per_second: int, keyframe_bits: int, bitrate: float) -> int:
-    """The lowest level whose frame size, macroblock rate, CPB and bit rate limits admit the stream."""
-    for level_idc, max_mbps, max_fs, max_br, max_cpb in _LEVELS:
-        fits_picture = frame_mbs <= max_fs and mbs_per_second <= max_mbps
-        if fits_picture and keyframe_bits <= max_cpb * 1000 and bitrate <= max_br * 1000:
-            return level_idc
-    return _LEVELS[-1][0]
-
-
-def _sps(
-    *, width: int, height: int, fps: int, mb_width: int, mb_height: int, log2_max_frame_num: int, level: int
-) -> bytes:
-    bits = _BitWriter()
-    bits.u(8, _PROFILE_BASELINE)
-    bits.u(8, _CONSTRAINT_FLAGS)
-    bits.u(8, level)
-    bits.ue(0)  # seq_parameter_set_id
-    bits.ue(log2_max_frame_num - 4)
-    bits.ue(2)  # pic_order_cnt_type: output order is decoding order
-    bits.ue(1)  # max_num_ref_frames
-    bits.u(1, 0)  # gaps_in_frame_num_value_allowed_flag
-    bits.ue(mb_width - 1)
-    bits.ue(mb_height - 1)
-    bits.u(1, 1)  # frame_mbs_only_flag
-    bits.u(1, 1)  # direct_8x8_inference_flag
-    crop_right, crop_bottom = (16 * mb_width - width) // 2, (16 * mb_height - height) // 2  # in 4:2:0 crop units
-    bits.u(1, 1 if crop_right or crop_bottom else 0)
-    if crop_right or crop_bottom:
-        for offset in (0, crop_right, 0, crop_bottom):
-            bits.ue(offset)
-    bits.u(1, 1)  # vui_parameters_present_flag
-    _vui(bits, fps)
-    bits.trailing_bits()
-    return _nal(3, _NAL_SPS, bits.to_bytes())
-
-
-def _vui(bits: _BitWriter, fps: int) -> None:
-    bits.u(1, 0)  # aspect_ratio_info_present_flag
-    bits.u(1, 0)  # overscan_info_present_flag
-    bits.u(1, 1)  # video_signal_type_present_flag
-    bits.u(3, 5)  # video_format: unspecified
-    bits.u(1, 0)  # video_full_range_flag: limited range
-    bits.u(1, 1)  # colour_description_present_flag
-    bits.u(8, 1)  # colour_primaries: BT.709
-    bits.u(8, 1)  # transfer_characteristics: BT.709
-    bits.u(8, 1)  # matrix_coefficients: BT.709
-    bits.u(1, 0)  # chroma_loc_info_present_flag
-    bits.u(1, 1)  # timing_info_present_flag
-    bits.u(32, 1)  # num_units_in_tick
-    bits.u(32, 2 * fps)  # time_scale: two ticks per frame
-    bits.u(1, 1)  # fixed_frame_rate_flag
-    bits.u(1, 0)  # nal_hrd_parameters_present_flag
-    bits.u(1, 0)  # vcl_hrd_parameters_present_flag
-    bits.u(1, 0)  # pic_struct_present_flag
-    bits.u(1, 1)  # bitstream_restriction_flag
-    bits.u(1, 1)  # motion_vectors_over_pic_boundaries_flag
-    bits.ue(0)  # max_bytes_per_pic_denom
-    bits.ue(0)  # max_bits_per_mb_denom
-    bits.ue(16)  # log2_max_mv_length_horizontal
-    bits.ue(16)  # log2_max_mv_length_vertical
-    bits.ue(0)  # max_num_reorder_frames: no delay before output
-    bits.ue(1)  # max_dec_frame_buffering
-
-
-def _pps() -> bytes:
-    bits = _BitWriter()
-    bits.ue(0)  # pic_parameter_set_id
-    bits.ue(0)  # seq_parameter_set_id
-    bits.u(1, 0)  # entropy_coding_mode_flag: CAVLC
-    bits.u(1, 0)  # bottom_field_pic_order_in_frame_present_flag
-    bits.ue(0)  # num_slice_groups_minus1
-    bits.ue(0)  # num_ref_idx_l0_default_active_minus1
-    bits.ue(0)  # num_ref_idx_l1_default_active_minus1
-    bits.u(1, 0)  # weighted_pred_flag
-    bits.u(2, 0)  # weighted_bipred_idc
-    bits.se(0)  # pic_init_qp_minus26
-    bits.se(0)  # pic_init_qs_minus26
-    bits.se(0)  # chroma_qp_index_offset
-    bits.u(1, 1)  # deblocking_filter_control_present_flag
-    bits.u(1, 0)  # constrained_intra_pred_flag
-    bits.u(1, 0)  # redundant_pic_cnt_present_flag
-    bits.trailing_bits()
-    return _nal(3, _NAL_PPS, bits.to_bytes())
-
-
-def _slice_headers(
-    frame_count: int, keyframes: Sequence[int], mb_count: int, log2_max_frame_num: int
-) -> Iterator[bytes]:
-    """Per frame: an IDR slice up to its first I_PCM sample, or a whole all-skip P slice."""
-    key_set = set(keyframes)
+def _code_frames(
+    frame_count: int, fps: int, keyframes: Sequence[int], *, mb_count: int, log2_max_frame_num: int, overlay: Overlay
+) -> Iterator[_Frame]:
+    """Per frame: a keyframe, an update where the time code's second changes, or else a copy of the frame before."""
+    keyframe_numbers = {frame: number for number, frame in enumerate(keyframes)}
     frame_num = 0
-    idr_pic_id = 0
     for index in range(frame_count):
-        if index in key_set:
+        second = index // fps
+        number = keyframe_numbers.get(index)
+        if number is not None:
             frame_num = 0
-            yield _idr_slice_head(idr_pic_id, log2_max_frame_num)
-            idr_pic_id = (idr_pic_id + 1) % 65536
+            yield _Frame((h264.idr_slice_head(number % 65536, log2_max_frame_num),), keyframe=number, second=second)
+            continue
+        frame_num = (frame_num + 1) % (1 << log2_max_frame_num)
+        changes = overlay.changes(second) if index % fps == 0 else {}
+        if changes:
+            parts = h264.update_slice_parts(frame_num, mb_count, log2_max_frame_num, list(changes))
+            yield _Frame(tuple(parts), tuple(changes.values()), second=second)
         else:
-            frame_num = (frame_num + 1) % (1 << log2_max_frame_num)
-            yield _skip_slice(frame_num, mb_count, log2_max_frame_num)
+            yield _Frame((h264.skip_slice(frame_num, mb_count, log2_max_frame_num),), second=second)
 
 
-def _idr_slice_head(idr_pic_id: int, log2_max_frame_num: int) -> bytes:
-    """Slice header of an all-I_PCM IDR picture plus the first macroblock's mb_type and alignment.
-
-    The bytes that follow are samples in 16..240 joined by 0D 00 macroblock prefixes, so no 00 00 0x (x <= 3)
-    can start in or reach into them: escaping the head alone escapes the whole NAL unit.
-    """
-    bits = _BitWriter()
-    bits.ue(0)  # first_mb_in_slice
-    bits.ue(_SLICE_TYPE_I)
-    bits.ue(0)  # pic_parameter_set_id
-    bits.u(log2_max_frame_num, 0)  # frame_num
-    bits.ue(idr_pic_id)
-    bits.u(1, 0)  # no_output_of_prior_pics_flag
-    bits.u(1, 0)  # long_term_reference_flag
-    bits.se(0)  # slice_qp_delta
-    bits.ue(1)  # disable_deblocking_filter_idc: off
-    bits.ue(_MB_TYPE_I_PCM)
-    bits.align_zero()  # pcm_alignment_zero_bit
-    return _nal(3, _NAL_IDR, bits.to_bytes())
-
-
-def _skip_slice(frame_num: int, mb_count: int, log2_max_frame_num: int) -> bytes:
-    """A whole P slice whose every macroblock is skipped: a copy of the previous frame."""
-    bits = _BitWriter()
-    bits.ue(0)  # first_mb_in_slice
-    bits.ue(_SLICE_TYPE_P)
-    bits.ue(0)  # pic_parameter_set_id
-    bits.u(log2_max_frame_num, frame_num)
-    bits.u(1, 0)  # num_ref_idx_active_override_flag
-    bits.u(1, 0)  # ref_pic_list_modification_flag_l0
-    bits.u(1, 0)  # adaptive_ref_pic_marking_mode_flag: sliding window
-    bits.se(0)  # slice_qp_delta
-    bits.ue(1)  # disable_deblocking_filter_idc: off
-    bits.ue(mb_count)  # mb_skip_run
-    bits.trailing_bits()
-    return _nal(2, _NAL_SLICE, bits.to_bytes())
-
-
-def _avcc(video: _VideoPlan) -> bytes:
-    sps, pps = video.sps, video.pps
-    return (
-        bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1])  # version, profile, compatibility, level, 4-byte lengths, 1 SPS
-        + struct.pack(">H", len(sps))
-        + sps
-        + bytes([1])
-        + struct.pack(">H", len(pps))
-        + pps
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Pictures
-
-
-@dataclass(frozen=True)
-class _Look:
-    """What one keyframe shows: a background gradient, a vertical bar and a horizontal band."""
-
-    background: tuple[int, int, int, int]  # luma at the left edge, luma at the right edge, Cb, Cr
-    bar: tuple[int, int, int]
-    band: tuple[int, int, int]
-    bar_columns: range
-    band_rows: range
-
-
-def _clamp(value: int) -> int:
-    return max(_SAMPLE_MIN, min(_SAMPLE_MAX, value))
-
-
-def _look(seed: int, keyframe: int, mb_width: int, mb_height: int) -> _Look:
-    """The deterministic look of keyframe number `keyframe` of the video made with `seed`."""
-    digest = hashlib.sha256(f"wan-mcp emulator mp4 {seed} {keyframe}".encode()).digest()
-    bright = 90 if keyframe % 2 else 0  # consecutive keyframes differ in overall brightness
-    left, right = _clamp(30 + bright + digest[0] % 50), _clamp(70 + bright + digest[1] % 60)
-    background = (left, right, _clamp(64 + digest[2] % 128), _clamp(64 + digest[3] % 128))
-    bar = (_clamp(255 - left), _clamp(255 - background[2]), _clamp(255 - background[3]))
-    band = (_clamp(40 + digest[4] % 180), _clamp(40 + digest[5] % 180), _clamp(40 + digest[6] % 180))
-    bar_width, band_height = max(1, mb_width // 8), max(1, mb_height // 8)
-    bar_x = (digest[7] + 3 * keyframe * bar_width) % (mb_width - bar_width + 1)
-    band_y = (digest[8] + 2 * keyframe * band_height) % (mb_height - band_height + 1)
-    return _Look(background, bar, band, range(bar_x, bar_x + bar_width), range(band_y, band_y + band_height))
-
-
-def _flat_macroblock(luma: int, cb: int, cr: int) -> bytes:
-    return bytes([luma]) * 256 + bytes([cb]) * 64 + bytes([cr]) * 64
-
-
-def _gradient_macroblock(mb_x: int, width: int, look: _Look) -> bytes:
-    left, right, cb, cr = look.background
-    span = max(1, 16 * width - 1)
-    row = bytes(_clamp(left + (right - left) * (16 * mb_x + i) // span) for i in range(16))
-    return row * 16 + bytes([cb]) * 64 + bytes([cr]) * 64
-
-
-def _picture_body(look: _Look, mb_width: int, mb_height: int) -> bytes:
-    """The I_PCM picture after the slice head: macroblock samples joined by mb_type prefixes, then trailing bits."""
-    background = [_gradient_macroblock(x, mb_width, look) for x in range(mb_width)]
-    bar = _flat_macroblock(*look.bar)
-    band = _flat_macroblock(*look.band)
-    plain_row = [bar if x in look.bar_columns else background[x] for x in range(mb_width)]
-    band_row = [bar if x in look.bar_columns else band for x in range(mb_width)]
-    rows = [band_row if y in look.band_rows else plain_row for y in range(mb_height)]
-    return _MB_PREFIX.join(mb for row in rows for mb in row) + b"\x80"
-
-
-def _write_video_samples(out: BinaryIO, video: _VideoPlan, frames: range, seed: int) -> None:
+def _write_video_samples(out: BinaryIO, video: _VideoPlan, frames: range, seed: int, overlay: Overlay) -> None:
     """Stream frames as length-prefixed NAL units, building each keyframe picture only when it is written."""
-    for frame in frames:
-        out.write(struct.pack(">I", video.sizes[frame] - 4))
-        out.write(video.headers[frame])
-        keyframe = video.keyframe_number(frame)
-        if keyframe is not None:
-            look = _look(seed, keyframe, video.mb_width, video.mb_height)
-            out.write(_picture_body(look, video.mb_width, video.mb_height))
+    for index in frames:
+        frame = video.frames[index]
+        out.write(struct.pack(">I", video.sizes[index] - 4))
+        if frame.keyframe is not None:
+            out.write(frame.parts[0])
+            look = look_of(seed, frame.keyframe, video.mb_width, video.mb_height)
+            out.write(picture_body(look, video.mb_width, video.mb_height, overlay.at(frame.second)))
+            continue
+        for part, samples in itertools.zip_longest(frame.parts, frame.macroblocks, fillvalue=b""):
+            out.write(part)
+            out.write(samples)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -479,7 +214,7 @@ def _write_video_samples(out: BinaryIO, video: _VideoPlan, frames: range, seed: 
 
 def _silent_aac_frame() -> bytes:
     """raw_data_block: SCE(tag 0, global_gain, ics_info with max_sfb 0, no pulse/tns/gain control), END, align."""
-    bits = _BitWriter()
+    bits = h264.BitWriter()
     bits.u(3, 0)  # id_syn_ele: ID_SCE
     bits.u(4, 0)  # element_instance_tag
     bits.u(8, _SILENT_GLOBAL_GAIN)
@@ -535,9 +270,9 @@ def _plan_layout(video: _VideoPlan, audio_frames: int) -> _Layout:
     large = False
     while True:
         draft = _Layout(_place_chunks(video, spans, 0), audio_frames, payload, large)
-        start = len(_ftyp()) + len(_moov(video, draft)) + len(_mdat_header(payload))
+        start = len(boxes.ftyp()) + len(_moov(video, draft)) + len(boxes.mdat_header(payload))
         layout = _Layout(_place_chunks(video, spans, start), audio_frames, payload, large)
-        if large or start + payload <= _MAX_UINT32:  # every offset lies below start + payload
+        if large or start + payload <= boxes.MAX_UINT32:  # every offset lies below start + payload
             return layout
         large = True
 
@@ -571,96 +306,24 @@ def _place_chunks(video: _VideoPlan, spans: Sequence[tuple[int, int, int, int]],
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Boxes
+# The movie box
 
 
-def _box(kind: bytes, *payload: bytes) -> bytes:
-    body = b"".join(payload)
-    return struct.pack(">I", 8 + len(body)) + kind + body
-
-
-def _full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
-    return _box(kind, struct.pack(">I", (version << 24) | flags), *payload)
-
-
-def _ftyp() -> bytes:
-    return _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso2", b"avc1", b"mp41")
-
-
-def _mdat_header(payload: int) -> bytes:
-    if payload + 8 <= _MAX_UINT32:
-        return struct.pack(">I", payload + 8) + b"mdat"
-    return struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", payload + 16)
-
-
-def _timed_fields(duration: int, *fields: int) -> tuple[int, bytes]:
-    """Box version and packed creation/modification times, `fields`, duration: version 1 (64-bit) only if needed."""
-    if duration <= _MAX_UINT32:
-        return 0, struct.pack(f">II{len(fields)}II", 0, 0, *fields, duration)
-    return 1, struct.pack(f">QQ{len(fields)}IQ", 0, 0, *fields, duration)
-
-
-def _mvhd(duration_ms: int, next_track_id: int) -> bytes:
-    version, times = _timed_fields(duration_ms, _MOVIE_TIMESCALE)
-    rest = struct.pack(">IH10x", 0x00010000, 0x0100) + _IDENTITY_MATRIX + bytes(24) + struct.pack(">I", next_track_id)
-    return _full_box(b"mvhd", version, 0, times, rest)
-
-
-def _tkhd(track_id: int, duration_ms: int, *, volume: int, width: int, height: int) -> bytes:
-    version, times = _timed_fields(duration_ms, track_id, 0)  # track_ID, reserved
-    rest = struct.pack(">8xhhH2x", 0, 0, volume) + _IDENTITY_MATRIX + struct.pack(">II", width << 16, height << 16)
-    return _full_box(b"tkhd", version, 0x000003, times, rest)  # track_enabled | track_in_movie
-
-
-def _mdhd(timescale: int, duration: int) -> bytes:
-    version, times = _timed_fields(duration, timescale)
-    return _full_box(b"mdhd", version, 0, times, struct.pack(">HH", 0x55C4, 0))  # language 'und'
-
-
-def _hdlr(handler: bytes, name: str) -> bytes:
-    return _full_box(b"hdlr", 0, 0, struct.pack(">I", 0), handler, bytes(12), name.encode() + b"\x00")
-
-
-def _dinf() -> bytes:
-    return _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack(">I", 1), _full_box(b"url ", 0, 1)))
-
-
-def _stts(count: int, delta: int) -> bytes:
-    return _full_box(b"stts", 0, 0, struct.pack(">III", 1, count, delta))
-
-
-def _stss(keyframes: Sequence[int]) -> bytes:
-    numbers = [frame + 1 for frame in keyframes]  # sample numbers are 1-based
-    return _full_box(b"stss", 0, 0, struct.pack(f">I{len(numbers)}I", len(numbers), *numbers))
-
-
-def _stsc(samples_per_chunk: Sequence[int]) -> bytes:
-    """Sample-to-chunk runs; chunks without samples of this track are simply absent from its chunk list."""
-    runs: list[tuple[int, int]] = []
-    for number, count in enumerate(samples_per_chunk, start=1):
-        if not runs or runs[-1][1] != count:
-            runs.append((number, count))
-    entries = b"".join(struct.pack(">III", first, count, 1) for first, count in runs)
-    return _full_box(b"stsc", 0, 0, struct.pack(">I", len(runs)), entries)
-
-
-def _stsz_varied(sizes: Sequence[int]) -> bytes:
-    return _full_box(b"stsz", 0, 0, struct.pack(f">II{len(sizes)}I", 0, len(sizes), *sizes))
-
-
-def _stsz_constant(size: int, count: int) -> bytes:
-    return _full_box(b"stsz", 0, 0, struct.pack(">II", size, count))
-
-
-def _chunk_offsets(offsets: Sequence[int], large: bool) -> bytes:
-    if large:
-        return _full_box(b"co64", 0, 0, struct.pack(f">I{len(offsets)}Q", len(offsets), *offsets))
-    return _full_box(b"stco", 0, 0, struct.pack(f">I{len(offsets)}I", len(offsets), *offsets))
+def _avcc(video: _VideoPlan) -> bytes:
+    sps, pps = video.sps, video.pps
+    return (
+        bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE1])  # version, profile, compatibility, level, 4-byte lengths, 1 SPS
+        + struct.pack(">H", len(sps))
+        + sps
+        + bytes([1])
+        + struct.pack(">H", len(pps))
+        + pps
+    )
 
 
 def _avc1(video: _VideoPlan) -> bytes:
     compressor = b"\x0bwan-mcp pcm".ljust(32, b"\x00")
-    return _box(
+    return boxes.box(
         b"avc1",
         bytes(6),
         struct.pack(">H", 1),  # data_reference_index
@@ -668,66 +331,61 @@ def _avc1(video: _VideoPlan) -> bytes:
         struct.pack(">HHII4xH", video.width, video.height, 0x00480000, 0x00480000, 1),
         compressor,
         struct.pack(">Hh", 0x0018, -1),
-        _box(b"avcC", _avcc(video)),
+        boxes.box(b"avcC", _avcc(video)),
     )
-
-
-def _descriptor(tag: int, *payload: bytes) -> bytes:
-    body = b"".join(payload)
-    return bytes([tag, len(body)]) + body
 
 
 def _mp4a() -> bytes:
     bitrate = len(_SILENT_AAC_FRAME) * 8 * _AUDIO_RATE // _AUDIO_FRAME_SAMPLES
-    decoder_config = _descriptor(
+    decoder_config = boxes.descriptor(
         0x04,
         bytes([0x40, 0x15]),  # MPEG-4 audio; audio stream, reserved bit
         struct.pack(">I", len(_SILENT_AAC_FRAME))[1:],  # bufferSizeDB (24 bits)
         struct.pack(">II", bitrate, bitrate),
-        _descriptor(0x05, _AUDIO_SPECIFIC_CONFIG),
+        boxes.descriptor(0x05, _AUDIO_SPECIFIC_CONFIG),
     )
-    es = _descriptor(0x03, struct.pack(">HB", 2, 0), decoder_config, _descriptor(0x06, b"\x02"))
-    esds = _full_box(b"esds", 0, 0, es)
+    es = boxes.descriptor(0x03, struct.pack(">HB", 2, 0), decoder_config, boxes.descriptor(0x06, b"\x02"))
+    esds = boxes.full_box(b"esds", 0, 0, es)
     fields = struct.pack(">6xH8xHHHHI", 1, 1, 16, 0, 0, _AUDIO_RATE << 16)
-    return _box(b"mp4a", fields, esds)
+    return boxes.box(b"mp4a", fields, esds)
 
 
 def _video_trak(video: _VideoPlan, layout: _Layout) -> bytes:
     duration = video.frame_count * _VIDEO_TICKS_PER_FRAME
-    stbl = _box(
+    stbl = boxes.box(
         b"stbl",
-        _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _avc1(video)),
-        _stts(video.frame_count, _VIDEO_TICKS_PER_FRAME),
-        _stss(video.keyframes),
-        _stsc([c.video_count for c in layout.chunks]),
-        _stsz_varied(video.sizes),
-        _chunk_offsets([c.video_offset for c in layout.chunks], layout.large_offsets),
+        boxes.full_box(b"stsd", 0, 0, struct.pack(">I", 1), _avc1(video)),
+        boxes.stts(video.frame_count, _VIDEO_TICKS_PER_FRAME),
+        boxes.stss(video.keyframes),
+        boxes.stsc([c.video_count for c in layout.chunks]),
+        boxes.stsz_varied(video.sizes),
+        boxes.chunk_offsets([c.video_offset for c in layout.chunks], layout.large_offsets),
     )
-    minf = _box(b"minf", _full_box(b"vmhd", 0, 1, bytes(8)), _dinf(), stbl)
-    mdia = _box(b"mdia", _mdhd(video.timescale, duration), _hdlr(b"vide", "VideoHandler"), minf)
-    tkhd = _tkhd(1, _to_movie_time(duration, video.timescale), volume=0, width=video.width, height=video.height)
-    return _box(b"trak", tkhd, mdia)
+    minf = boxes.box(b"minf", boxes.full_box(b"vmhd", 0, 1, bytes(8)), boxes.dinf(), stbl)
+    mdia = boxes.box(b"mdia", boxes.mdhd(video.timescale, duration), boxes.hdlr(b"vide", "VideoHandler"), minf)
+    tkhd = boxes.tkhd(1, _to_movie_time(duration, video.timescale), volume=0, width=video.width, height=video.height)
+    return boxes.box(b"trak", tkhd, mdia)
 
 
 def _audio_trak(layout: _Layout) -> bytes:
     duration = layout.audio_frames * _AUDIO_FRAME_SAMPLES
     audio_chunks = [c for c in layout.chunks if c.audio_count]
-    stbl = _box(
+    stbl = boxes.box(
         b"stbl",
-        _full_box(b"stsd", 0, 0, struct.pack(">I", 1), _mp4a()),
-        _stts(layout.audio_frames, _AUDIO_FRAME_SAMPLES),
-        _stsc([c.audio_count for c in audio_chunks]),
-        _stsz_constant(len(_SILENT_AAC_FRAME), layout.audio_frames),
-        _chunk_offsets([c.audio_offset for c in audio_chunks], layout.large_offsets),
+        boxes.full_box(b"stsd", 0, 0, struct.pack(">I", 1), _mp4a()),
+        boxes.stts(layout.audio_frames, _AUDIO_FRAME_SAMPLES),
+        boxes.stsc([c.audio_count for c in audio_chunks]),
+        boxes.stsz_constant(len(_SILENT_AAC_FRAME), layout.audio_frames),
+        boxes.chunk_offsets([c.audio_offset for c in audio_chunks], layout.large_offsets),
     )
-    minf = _box(b"minf", _full_box(b"smhd", 0, 0, bytes(4)), _dinf(), stbl)
-    mdia = _box(b"mdia", _mdhd(_AUDIO_RATE, duration), _hdlr(b"soun", "SoundHandler"), minf)
-    tkhd = _tkhd(2, _to_movie_time(duration, _AUDIO_RATE), volume=0x0100, width=0, height=0)
-    return _box(b"trak", tkhd, mdia)
+    minf = boxes.box(b"minf", boxes.full_box(b"smhd", 0, 0, bytes(4)), boxes.dinf(), stbl)
+    mdia = boxes.box(b"mdia", boxes.mdhd(_AUDIO_RATE, duration), boxes.hdlr(b"soun", "SoundHandler"), minf)
+    tkhd = boxes.tkhd(2, _to_movie_time(duration, _AUDIO_RATE), volume=0x0100, width=0, height=0)
+    return boxes.box(b"trak", tkhd, mdia)
 
 
 def _to_movie_time(duration: int, timescale: int) -> int:
-    return round(duration * _MOVIE_TIMESCALE / timescale)
+    return round(duration * boxes.MOVIE_TIMESCALE / timescale)
 
 
 def _moov(video: _VideoPlan, layout: _Layout) -> bytes:
@@ -737,4 +395,4 @@ def _moov(video: _VideoPlan, layout: _Layout) -> bytes:
     if layout.audio_frames:
         tracks.append(_audio_trak(layout))
         movie_ms = max(movie_ms, _to_movie_time(layout.audio_frames * _AUDIO_FRAME_SAMPLES, _AUDIO_RATE))
-    return _box(b"moov", _mvhd(movie_ms, len(tracks) + 1), *tracks)
+    return boxes.box(b"moov", boxes.mvhd(movie_ms, len(tracks) + 1), *tracks)

@@ -8,7 +8,6 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,15 +21,16 @@ from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from wan_mcp import __version__, media
+from wan_mcp import __version__, catalog, media
 from wan_mcp.config import Settings, load_settings, redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
-from wan_mcp.server import tools
+from wan_mcp.server import player, tools
+from wan_mcp.server.context import Runtime
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
 from wan_mcp.server.http import DownloadLinks, TokenVerifier, refuse_tokens_in_urls, security_for
 from wan_mcp.server.resources import register_resources
 from wan_mcp.server.schemas import lean_schema
-from wan_mcp.server.tools import Runtime
+from wan_mcp.server.strict import StrictArguments
 from wan_mcp.service import WanService
 from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.studio import Studio
@@ -39,6 +39,7 @@ from wan_mcp.service.studio import Studio
 # out; every tool still says readOnlyHint or destructiveHint outright (directories look for one of them).
 _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 _PAID = ToolAnnotations(destructive_hint=False)
+_PLAYER = {"meta": player.TOOL_META}  # hosts with MCP Apps show the player beside these tools' results
 _LOCAL = ToolAnnotations(destructive_hint=False, open_world_hint=False)
 
 
@@ -63,11 +64,12 @@ def tool_specs() -> list[ToolSpec]:
     tools.submit_video.__signature__ = submit_signature()  # type: ignore[attr-defined]
     return [
         ToolSpec(tools.list_modes, "List Wan modes and models", _READ_ONLY),
-        ToolSpec(tools.submit_video, "Submit a Wan video job", _PAID, submit_description()),
+        ToolSpec(tools.submit_video, "Submit a Wan video job", _PAID, submit_description(), options=_PLAYER),
         ToolSpec(
             tools.poll_task,
             "Check (and wait for) a video job",
             ToolAnnotations(destructive_hint=False, idempotent_hint=True),
+            options=_PLAYER,
         ),
         ToolSpec(tools.list_tasks, "List video jobs", _READ_ONLY),
         ToolSpec(
@@ -98,8 +100,10 @@ def tool_specs() -> list[ToolSpec]:
             _PAID,
             "A film of several shots, each a paid job (the first from text or image, each next from the last frame "
             "before it) joined into one verified MP4. dry_run=true prices it all. Calling again with the same shots "
-            "resumes without paying twice. Poll the handle with poll_task. Up to 30 s in one job: Wan 3.0.",
+            "resumes without paying twice. Poll the handle with poll_task. Up to 30 s in one job: submit_video with "
+            f"{catalog.longest_model('t2v').id}.",
             media=True,
+            options=_PLAYER,
         ),
         ToolSpec(
             tools.extend_video,
@@ -109,6 +113,7 @@ def tool_specs() -> list[ToolSpec]:
             "(VACE), joined to it in one verified MP4. A paid job: dry_run=true prices it; poll the handle with "
             "poll_task.",
             media=True,
+            options=_PLAYER,
         ),
     ]
 
@@ -159,7 +164,7 @@ async def running(settings: Settings, *, http_url: str | None = None) -> AsyncIt
     async with WanService.open(settings) as service:
         links = None
         if http_url is not None:
-            secret = await service.store.shared_secret("download-links")
+            secret = await service.signing_key("download-links")
             links = DownloadLinks(secret, settings.public_url or http_url, settings.download_url_ttl)
         runtime = Runtime(service, ChainRunner(service), Studio(service), links)
         async with anyio.create_task_group() as group:
@@ -203,9 +208,12 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         lifespan=lifespan,
         log_level=level,  # type: ignore[arg-type]
         tools=build_tools(settings.secrets),
+        extensions=[player.apps_extension()],
         **auth,
     )
     register_resources(mcp, settings)
+    player.add_video_resource(mcp)
+    mcp.middleware.append(StrictArguments(mcp, settings.secrets))  # closed input schemas, strict arguments
     if http_url is not None:
         mcp.custom_route("/files/{token}", methods=["GET", "HEAD"], name="files")(file_route(live))
     return mcp
@@ -216,18 +224,16 @@ def file_route(live: dict[str, Runtime]) -> Callable[[Request], Awaitable[Respon
 
     async def send_file(request: Request) -> Response:
         runtime = live.get("runtime")
-        found = runtime.links.verify(request.path_params["token"]) if runtime and runtime.links else None
-        if runtime is None or found is None:
+        signed = runtime.links.verify(request.path_params["token"]) if runtime and runtime.links else None
+        if runtime is None or signed is None:
             return JSONResponse({"error": "not_found", "message": "no such file, or the link expired"}, 404)
-        tenant, handle = found
-        record = await runtime.service.store.get_task(handle, tenant=tenant)
-        chain = None if record is not None else await runtime.service.store.get_chain(handle, tenant=tenant)
-        path = record.local_path if record is not None else chain.output_path if chain is not None else None
-        if not path or not Path(path).is_file():
+        tenant, handle = signed
+        video = await runtime.service.delivered(handle, tenant)
+        if video is None or not video.path.is_file():
             return JSONResponse(
                 {"error": "not_found", "message": "the video is not (or no longer) on this server"}, 404
             )
-        return FileResponse(path, media_type="video/mp4", filename=Path(path).name)
+        return FileResponse(video.path, media_type="video/mp4", filename=video.path.name)
 
     return send_file
 

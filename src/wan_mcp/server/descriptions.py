@@ -70,7 +70,8 @@ ARGUMENT_HELP: dict[str, str] = {
     "right_scale": "video_outpainting: 1.0–2.0.",
     "quality": "Default std (cheaper).",
     "check_image": "Pre-check the image (default true).",
-    "audio_setting": "wan2.7-videoedit: auto makes new sound, origin keeps the input's.",
+    "audio_setting": f"{', '.join(catalog.takes('audio_setting'))}: auto makes new sound, origin keeps the input's.",
+    "reference_voices": "A voice (WAV/MP3 URL or path) per reference, in their order; null for none.",
     "reference_file": "Wan 3.0: a document as reference (needs prompt_extend).",
     "reference_link": "Wan 3.0: a web page as reference (needs prompt_extend).",
 }

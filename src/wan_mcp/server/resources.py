@@ -14,7 +14,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from wan_mcp import skill
 from wan_mcp.catalog_views import modes_view
 from wan_mcp.config import Settings
-from wan_mcp.server.tools import current_tenant, runtime
+from wan_mcp.server.context import current_tenant, runtime
 
 
 def register_resources(mcp: MCPServer[Any], settings: Settings) -> None:
@@ -29,7 +29,7 @@ def register_resources(mcp: MCPServer[Any], settings: Settings) -> None:
     async def task_resource(task_id: str, ctx: Context[Any]) -> str:
         """A job's journal record: request (no key), status history, result, local file, error."""
         service = runtime(ctx).service
-        record = await service.store.get_task(task_id, tenant=current_tenant(), with_events=True)
+        record = await service.history(task_id, tenant=current_tenant())
         if record is None:
             raise ResourceNotFoundError(f"no job {task_id!r}")
         data = service.view(record).model_dump(exclude_none=True)

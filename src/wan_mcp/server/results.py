@@ -35,11 +35,13 @@ def compact(value: Any) -> Any:
     return value
 
 
-def text_result(data: dict[str, Any], extra: Iterable[ContentBlock] = ()) -> CallToolResult:
-    """A result whose text is `data` as compact JSON, its message first."""
+def text_result(
+    data: dict[str, Any], extra: Iterable[ContentBlock] = (), meta: dict[str, Any] | None = None
+) -> CallToolResult:
+    """A result whose text is `data` as compact JSON, its message first (`meta`: for the host, not the model)."""
     ordered = {"message": data["message"], **data} if "message" in data else data
     text = json.dumps(compact(ordered), ensure_ascii=False, separators=(",", ":"))
-    return CallToolResult(content=[TextContent(type="text", text=text), *extra])
+    return CallToolResult(content=[TextContent(type="text", text=text), *extra], _meta=meta)
 
 
 def model_result(view: BaseModel) -> CallToolResult:
@@ -67,8 +69,9 @@ def task_brief(view: TaskView, *, listed: bool = False) -> dict[str, Any]:
     return data
 
 
-def task_result(view: TaskView, sheet: bytes | None = None) -> CallToolResult:
-    """poll_task, make_long_video, extend_video: the job, its contact sheet once delivered, a link to its record."""
+def task_result(view: TaskView, sheet: bytes | None = None, meta: dict[str, Any] | None = None) -> CallToolResult:
+    """poll_task, make_long_video, extend_video: the job, its contact sheet once delivered, a link to its record
+    (`meta`: what an MCP Apps player shows beside it)."""
     extra: list[ContentBlock] = []
     if sheet is not None:
         extra.append(ImageContent(type="image", data=base64.b64encode(sheet).decode(), mime_type="image/jpeg"))
@@ -76,7 +79,7 @@ def task_result(view: TaskView, sheet: bytes | None = None) -> CallToolResult:
         extra.append(
             ResourceLink(type="resource_link", uri=f"wan://tasks/{view.task_id or view.handle}", name="job record")
         )
-    return text_result(task_brief(view), extra)
+    return text_result(task_brief(view), extra, meta)
 
 
 def estimate_brief(estimate: EstimateView) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def estimate_brief(estimate: EstimateView) -> dict[str, Any]:
     return data
 
 
-def submit_result(view: SubmitView) -> CallToolResult:
+def submit_result(view: SubmitView, meta: dict[str, Any] | None = None) -> CallToolResult:
     """submit_video: the plan (and for a dry run the exact request), then the job it started."""
     data: dict[str, Any] = {
         "message": view.message,
@@ -105,7 +108,7 @@ def submit_result(view: SubmitView) -> CallToolResult:
         for said in ("message", "mode", "model"):
             task.pop(said, None)
         data["task"] = task
-    return text_result(data)
+    return text_result(data, meta=meta)
 
 
 def list_result(listing: TaskList) -> CallToolResult:

@@ -8,14 +8,13 @@ all tools.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import anyio
-from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.apps import client_supports_apps
 from mcp.server.mcpserver import Context
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import CallToolResult
@@ -23,44 +22,12 @@ from pydantic import BaseModel, Field
 
 from wan_mcp.catalog_views import model_limits, modes_overview, region_id
 from wan_mcp.errors import Problem, RequestInvalid
+from wan_mcp.server import player
+from wan_mcp.server.context import Runtime, current_tenant, runtime
 from wan_mcp.server.descriptions import DRY_RUN_HELP, WAIT_HELP
-from wan_mcp.server.http import DownloadLinks
 from wan_mcp.server.results import cancel_result, list_result, model_result, submit_result, task_result
-from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, WanService
-from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
-from wan_mcp.service.studio import Studio
+from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, chains
 from wan_mcp.views import TaskView
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """What the tools work with: jobs (service), chains of jobs (runner), local video work (studio) and, when served
-    over HTTP, signed download links."""
-
-    service: WanService
-    runner: ChainRunner
-    studio: Studio
-    links: DownloadLinks | None = None
-
-    def with_link(self, view: TaskView, tenant: str) -> TaskView:
-        """The view with a download link when the video is delivered and the server is reached over HTTP."""
-        if self.links is None or view.state != "delivered" or not view.local_path:
-            return view
-        return view.model_copy(update={"download_url": self.links.url_for(tenant, view.handle)})
-
-
-def runtime(ctx: Context[Any]) -> Runtime:
-    found: Runtime = ctx.request_context.lifespan_context
-    return found
-
-
-def current_tenant() -> str:
-    """The tenant a request speaks for: the one its bearer token selected in hosted mode, else "" (the single
-    user). Every job read or written through a tool is scoped to it."""
-    token = get_access_token()
-    if token is None or not token.client_id.startswith("tenant:"):
-        return ""
-    return token.client_id.removeprefix("tenant:")
 
 
 def progress_of(ctx: Context[Any]) -> ProgressFn:
@@ -88,6 +55,12 @@ async def client_roots(ctx: Context[Any]) -> tuple[Path, ...]:
         if uri.startswith("file:"):
             folders.append(Path(url2pathname(unquote(urlsplit(uri).path))))
     return tuple(folders)
+
+
+async def chain_result(ctx: Context[Any], run: Runtime, view: TaskView) -> CallToolResult:
+    """make_long_video and extend_video: the chain (or its plan), with the player's facts for an Apps client."""
+    meta = await player.result_meta(run, view, current_tenant()) if client_supports_apps(ctx) else None
+    return task_result(view, meta=meta)
 
 
 # -- the tools ------------------------------------------------------------------------------------------------
@@ -124,7 +97,12 @@ async def submit_video(ctx: Context[Any], **arguments: Any) -> CallToolResult:
         extra_allowed=await client_roots(ctx),
         tenant=tenant,
     )
-    return submit_result(view.model_copy(update={"task": run.with_link(view.task, tenant)}) if view.task else view)
+    meta = None
+    if client_supports_apps(ctx):
+        meta = await player.result_meta(run, view.task, tenant) if view.task else player.plan_meta(view)
+    return submit_result(
+        view.model_copy(update={"task": run.with_link(view.task, tenant)}) if view.task else view, meta
+    )
 
 
 async def poll_task(
@@ -137,12 +115,14 @@ async def poll_task(
     run = runtime(ctx)
     key = task_id.strip()
     tenant = current_tenant()
-    if await run.service.store.get_chain(key, tenant=tenant) is not None:
-        chain = await run.runner.wait(key, wait_seconds, progress_of(ctx))
-        return task_result(run.with_link(await run.runner.view(chain), tenant))
-    view = await run.service.poll(key, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=tenant)
-    view, sheet = await run.studio.look(view)
-    return task_result(run.with_link(view, tenant), sheet)
+    sheet = None
+    if await run.runner.find(key, tenant) is not None:
+        view = await run.runner.view(await run.runner.wait(key, wait_seconds, progress_of(ctx)))
+    else:
+        view = await run.service.poll(key, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=tenant)
+        view, sheet = await run.studio.look(view)
+    meta = await player.result_meta(run, view, tenant) if client_supports_apps(ctx) else None
+    return task_result(run.with_link(view, tenant), sheet, meta)
 
 
 async def list_tasks(
@@ -196,7 +176,7 @@ async def merge_media(
     return model_result(merged)
 
 
-class ShotArgument(BaseModel):
+class Shot(BaseModel):
     """One shot of a long video."""
 
     prompt: str
@@ -206,7 +186,7 @@ class ShotArgument(BaseModel):
 async def make_long_video(
     ctx: Context[Any],
     *,
-    shots: Annotated[list[ShotArgument], Field(description="in order")],
+    shots: Annotated[list[Shot], Field(description="in order")],
     image: Annotated[str | None, Field(description="start from this image (i2v) instead of text")] = None,
     resolution: Annotated[str | None, Field(description="default 720P")] = None,
     aspect_ratio: Annotated[str | None, Field(description="of a first shot from text")] = None,
@@ -218,9 +198,9 @@ async def make_long_video(
     dry_run: Annotated[bool, Field(description=DRY_RUN_HELP)] = False,
     wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description=WAIT_HELP)] = 0,
 ) -> CallToolResult:
-    spec = ChainSpec(
+    spec = chains.ChainSpec(
         kind="long",
-        shots=tuple(Shot(s.prompt, s.duration) for s in shots),
+        shots=tuple(chains.Shot(s.prompt, s.duration) for s in shots),
         image=image,
         aspect_ratio=aspect_ratio,
         t2v_model=t2v_model,
@@ -232,8 +212,9 @@ async def make_long_video(
             "generate_audio": generate_audio,
         },
     )
-    view = await runtime(ctx).runner.start(spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx))
-    return task_result(view)
+    run = runtime(ctx)
+    view = await run.runner.start(spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx))
+    return await chain_result(ctx, run, view)
 
 
 async def extend_video(
@@ -270,4 +251,4 @@ async def extend_video(
         extra_allowed=await client_roots(ctx),
     )
     view = await run.runner.start(spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx))
-    return task_result(view)
+    return await chain_result(ctx, run, view)

@@ -33,7 +33,7 @@ from wan_mcp.requests import Plan, wait_text
 from wan_mcp.service.base import ProgressFn
 from wan_mcp.service.jobs import WanService
 from wan_mcp.service.status import error_view
-from wan_mcp.states import ChainState, JobState
+from wan_mcp.states import PLANNED, ChainState, JobState
 from wan_mcp.views import ErrorView, TaskView
 
 log = logging.getLogger("wan_mcp.chains")
@@ -150,6 +150,11 @@ class ChainRunner:
     def __init__(self, service: WanService) -> None:
         self.service = service
         self.store = service.store
+        self.locks: dict[str, anyio.Lock] = {}
+
+    async def find(self, key: str, tenant: str | None = None) -> ChainRecord | None:
+        """A chain by id (or spec hash), only the tenant's own when `tenant` is given."""
+        return await self.store.get_chain(key, tenant=tenant) if key else None
 
     def plan(self, spec: ChainSpec) -> dict[str, Any]:
         """Validate every segment (later ones with a stand-in first frame) and add up seconds, cost and wait."""
@@ -177,6 +182,15 @@ class ChainRunner:
         if not spec.shots or len(spec.shots) > MAX_SHOTS:
             raise RequestInvalid(
                 Problem("shots", "invalid_value", f"give 1–{MAX_SHOTS} shots", "split the film into up to 12 shots")
+            )
+        if spec.image is not None and not spec.image.strip():
+            raise RequestInvalid(
+                Problem(
+                    "image",
+                    "missing_argument",
+                    "image is empty",
+                    "give the first shot's image (a URL or a local path), or leave image out to start from text",
+                )
             )
         if spec.kind == "extend" or len(spec.shots) > 1:
             media.require("long videos")
@@ -217,7 +231,13 @@ class ChainRunner:
         return await self.store.save_chain(chain)
 
     async def advance(self, chain_id: str) -> ChainRecord:
-        """Move a chain on as far as it can go now (idempotent)."""
+        """Move a chain on as far as it can go now (idempotent; one step at a time per chain in this process, so a
+        waiting call and the background runner never submit or join the same chain twice)."""
+        lock = self.locks.setdefault(chain_id, anyio.Lock())
+        async with lock:
+            return await self._advance(chain_id)
+
+    async def _advance(self, chain_id: str) -> ChainRecord:
         chain = await self.store.get_chain(chain_id)
         assert chain is not None
         if chain.state is not ChainState.RUNNING:
@@ -246,7 +266,7 @@ class ChainRunner:
     async def _submit_segment(self, chain: ChainRecord, spec: ChainSpec, index: int, frame: Path | None) -> ChainRecord:
         args = shot_arguments(spec, index, frame)
         try:
-            view = await self.service.submit(args, extra_allowed=(self.service.settings.data_dir,), tenant=chain.tenant)
+            view = await self.service.submit(args, tenant=chain.tenant)
         except WanMcpError as exc:
             return await self.fail(chain, f"segment {index + 1} was refused: {exc.message}", exc.fix)
         assert view.task is not None
@@ -332,7 +352,7 @@ class ChainRunner:
         price = f"about {cost:.2f} {totals['currency']}" if cost is not None else "a price not known for every part"
         return TaskView(
             handle="(dry run)",
-            state="planned",
+            state=PLANNED,
             mode=spec.kind,
             model=", ".join(sorted({s["model"] for s in totals["segments"]})),
             prompt=spec.shots[0].prompt,

@@ -7,25 +7,20 @@ the job back to be tried again; a file that cannot be written (disk full, no per
 
 from __future__ import annotations
 
-import errno
 import logging
-import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
 import anyio
 
-from wan_mcp.errors import DownloadFailed, ResultExpired, TransportError
+from wan_mcp.errors import DownloadFailed, DownloadRefused, ResultExpired, SaveFailed, TransportError
 from wan_mcp.files import slug, unique_path
 from wan_mcp.journal.records import TaskRecord
 from wan_mcp.service.base import LEASE_SECONDS, Deps, keep_lease
-from wan_mcp.service.status import error_view, move
+from wan_mcp.service.status import apply_status, error_view, move
 from wan_mcp.states import JobState
 
 log = logging.getLogger("wan_mcp.delivery")
-
-_DISK_ERRORS = {errno.ENOSPC: "no space left", errno.EDQUOT: "the disk quota is used up"}
-_ACCESS_ERRORS = {errno.EACCES: "permission denied", errno.EPERM: "not permitted", errno.EROFS: "read-only"}
 
 
 def single(exc: BaseException) -> BaseException:
@@ -76,20 +71,24 @@ async def deliver(deps: Deps, record: TaskRecord) -> TaskRecord:
 
 async def _download(deps: Deps, record: TaskRecord) -> TaskRecord:
     assert record.video_url is not None
-    dest = destination(deps, record)
     try:
+        dest = destination(deps, record)
         result = await deps.client(record.tenant).download(record.video_url, dest)
     except Exception as raised:  # sorted below by what it is, under any task-group wrapping
         exc = single(raised)
         if isinstance(exc, ResultExpired):
             return await _expired(deps, record)
+        if isinstance(exc, SaveFailed):
+            return await _save_failed(deps, record, exc.message, exc.fix)
+        if isinstance(exc, DownloadRefused):
+            return await _refreshed(deps, record, exc)
         if isinstance(exc, (DownloadFailed, TransportError)):
             log.warning("download of %s failed: %s", record.handle, exc)
             return await move(deps, record, "download_failed", error=None, detail=f"download failed: {exc.code}")
-        if isinstance(exc, OSError):
-            return await _save_failed(deps, record, dest, exc)
+        if isinstance(exc, OSError):  # the output folder itself cannot be made
+            why = f"cannot save the video in {deps.settings.output_dir}: {exc.strerror or exc}"
+            return await _save_failed(deps, record, why, "fix the folder, or set WAN_MCP_OUTPUT_DIR to another one")
         raise
-    verified = getattr(result, "verified", None)
     return await move(
         deps,
         record,
@@ -97,29 +96,27 @@ async def _download(deps: Deps, record: TaskRecord) -> TaskRecord:
         local_path=str(result.path),
         size_bytes=result.size_bytes,
         sha256=result.sha256,
-        verified=verified if isinstance(verified, str) else f"length {result.size_bytes} bytes, MP4 structure",
+        verified=result.verification.summary,
         error=None,
-        detail=f"downloaded and verified ({result.size_bytes} bytes)",
+        detail=f"downloaded ({result.size_bytes} bytes); {result.verification.summary}",
     )
 
 
-async def _save_failed(deps: Deps, record: TaskRecord, dest: Path, exc: OSError) -> TaskRecord:
-    """The file cannot be written: say why and what to do; the tracker tries again later."""
-    folder = dest.parent
-    if exc.errno in _DISK_ERRORS:
-        free = shutil.disk_usage(folder).free if folder.exists() else 0
-        need = (record.estimate.output_seconds or 5) * 2_000_000  # a few MB per second of video, generously
-        message = f"cannot save the video: {_DISK_ERRORS[exc.errno]} on {folder} ({free / 1e6:.0f} MB free)"
-        fix = f"free at least {max(need - free, need) / 1e6:.0f} MB there, or set WAN_MCP_OUTPUT_DIR to another disk"
-    elif exc.errno in _ACCESS_ERRORS:
-        message = f"cannot save the video in {folder}: {_ACCESS_ERRORS[exc.errno]}"
-        fix = "make the folder writable, or set WAN_MCP_OUTPUT_DIR to a folder you can write"
-    else:
-        message = f"cannot save the video in {folder}: {exc.strerror or exc}"
-        fix = "check the folder, or set WAN_MCP_OUTPUT_DIR to another one"
+async def _save_failed(deps: Deps, record: TaskRecord, message: str, fix: str) -> TaskRecord:
+    """The file cannot be written: the job says why and what to do; the tracker tries again later."""
     log.error("%s: %s", record.handle, message)
     error = error_view("SaveFailed", message, fix, retryable=True, charged=True)
     return await move(deps, record, "save_failed", error=error, detail=message)
+
+
+async def _refreshed(deps: Deps, record: TaskRecord, exc: DownloadRefused) -> TaskRecord:
+    """The URL was refused before its own expiry: ask DashScope for the task again (a fresh URL, or its end)."""
+    log.warning("download of %s refused before the URL's expiry: %s; asking for the task again", record.handle, exc)
+    record = await move(deps, record, "download_failed", error=None, detail="download refused; task queried again")
+    if record.task_id is None:
+        return record
+    info = await deps.client(record.tenant).get_task(record.task_id)
+    return await apply_status(deps, record, info)
 
 
 async def _expired(deps: Deps, record: TaskRecord) -> TaskRecord:

@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,13 +38,22 @@ from wan_mcp.service.base import LEASE_SECONDS, MAX_WAIT_SECONDS, Deps, Progress
 from wan_mcp.service.status import error_of, move
 from wan_mcp.service.tracking import Tracker, schedule
 from wan_mcp.service.uploads import content_hash, upload_inputs
-from wan_mcp.states import JobState, job_state, task_status, transition
-from wan_mcp.views import CancelView, SubmitView, TaskList, TaskView
+from wan_mcp.states import ChainState, JobState, job_state, task_status, transition
+from wan_mcp.views import CancelView, EstimateView, SubmitView, TaskList, TaskView
 
 log = logging.getLogger("wan_mcp.service")
 
 DUPLICATE_WINDOW_SECONDS = 3600.0
 HELD_RETRY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    """A delivered video as the journal recorded it."""
+
+    path: Path
+    size_bytes: int
+    sha256: str
 
 
 def request_hash(plan: Plan, file_hashes: list[str] | None = None) -> str:
@@ -138,13 +148,19 @@ class WanService:
             log.error("rebuilding the journal: %s", exc)
 
     # -- plan and submit
+    def own_folders(self) -> tuple[Path, ...]:
+        """The folders of wan-mcp's own files (videos, frames, chain clips): always readable by it."""
+        settings = self.settings
+        return (settings.output_dir, settings.data_dir / "frames", settings.data_dir / "chains")
+
     def plan(self, arguments: dict[str, Any], extra_allowed: tuple[Path, ...] = ()) -> Plan:
-        """Validate a request; local files may come from the allowed folders and `extra_allowed` (MCP roots)."""
+        """Validate a request; local files may come from the allowed folders, `extra_allowed` (MCP roots) and the
+        folders of wan-mcp's own files, whatever WAN_MCP_ALLOWED_DIRS says."""
         return plan_request(
             arguments,
             region=self.settings.region,
             input_dir=self.settings.input_dir,
-            allowed_dirs=(*self.settings.allowed_dirs, *extra_allowed),
+            allowed_dirs=(*self.settings.allowed_dirs, *extra_allowed, *self.own_folders()),
         )
 
     async def submit(
@@ -177,10 +193,55 @@ class WanService:
                 **base,
             )
         self.deps.client(tenant)  # no key: say so before anything is recorded
+        handle = new_handle()
+        self.deps.sending.add(handle)  # before the record exists: no watcher may take it for a crashed submit
+        try:
+            record, created = await self._record(
+                plan,
+                arguments=arguments,
+                estimate=estimate,
+                fingerprint=fingerprint,
+                handle=handle,
+                tenant=tenant,
+                allow_duplicate=allow_duplicate,
+            )
+        except BaseException:
+            self.deps.sending.discard(handle)
+            raise
+        if not created:
+            self.deps.sending.discard(handle)
+            view = self.view(record)
+            return SubmitView(
+                dry_run=False,
+                request=record.request,
+                task=view,
+                message=f"Not submitted again: an identical job ({record.key}) is already {view.status or view.state}, "
+                f"so this would pay twice. {view.message} To make a second one on purpose, pass allow_duplicate: true.",
+                **{**base, "notes": [*plan.notes, "Duplicate: an identical request was submitted within the hour."]},
+            )
+        try:
+            record = await self._send_holding_lease(record, plan)
+        finally:
+            self.deps.sending.discard(record.handle)
+        task = await self.poll(record.handle, wait_seconds=wait_seconds, progress=progress, tenant=tenant)
+        return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
+
+    async def _record(
+        self,
+        plan: Plan,
+        *,
+        arguments: dict[str, Any],
+        estimate: EstimateView,
+        fingerprint: str,
+        handle: str,
+        tenant: str,
+        allow_duplicate: bool,
+    ) -> tuple[TaskRecord, bool]:
+        """Write the job before anything is sent, unless an identical one exists (one atomic step in the store)."""
         now = self.clock.now()
-        record, created = await self.store.create_task(
+        return await self.store.create_task(
             TaskRecord(
-                handle=new_handle(),
+                handle=handle,
                 state=JobState.SUBMITTING,
                 mode=plan.mode,
                 model=plan.model,
@@ -201,33 +262,26 @@ class WanService:
             detail="recorded before sending",
             duplicate_since=None if allow_duplicate else now - DUPLICATE_WINDOW_SECONDS,
         )
-        if not created:
-            view = self.view(record)
-            return SubmitView(
-                dry_run=False,
-                request=record.request,
-                task=view,
-                message=f"Not submitted again: an identical job ({record.key}) is already {view.status or view.state}, "
-                f"so this would pay twice. {view.message} To make a second one on purpose, pass allow_duplicate: true.",
-                **{**base, "notes": [*plan.notes, "Duplicate: an identical request was submitted within the hour."]},
-            )
-        self.deps.sending.add(record.handle)
-        try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(keep_lease, self.deps, record.handle)
-                try:
-                    record = await self._send(record, plan)
-                finally:
-                    group.cancel_scope.cancel()
-        finally:
-            self.deps.sending.discard(record.handle)
-        task = await self.poll(record.handle, wait_seconds=wait_seconds, progress=progress, tenant=tenant)
-        return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
 
     async def _duplicate(self, fingerprint: str, tenant: str) -> TaskRecord | None:
         since = self.clock.now() - DUPLICATE_WINDOW_SECONDS
         found = await self.store.list_tasks(TaskFilter(request_hash=fingerprint, tenant=tenant, since=since, limit=5))
         return next((r for r in found if r.state not in (JobState.REJECTED, JobState.FAILED, JobState.CANCELED)), None)
+
+    async def _send_holding_lease(self, record: TaskRecord, plan: Plan) -> TaskRecord:
+        """Send while renewing the job's lease; a refusal is raised as it is (not wrapped by the task group)."""
+        failure: BaseException | None = None
+        async with anyio.create_task_group() as group:
+            group.start_soon(keep_lease, self.deps, record.handle)
+            try:
+                record = await self._send(record, plan)
+            except BaseException as exc:  # re-raised below, once the lease keeper has stopped
+                failure = exc
+            finally:
+                group.cancel_scope.cancel()
+        if failure is not None:
+            raise failure
+        return record
 
     async def _send(self, record: TaskRecord, plan: Plan) -> TaskRecord:
         """Upload, send once, and record the outcome (held in memory if the journal cannot take it yet)."""
@@ -331,6 +385,34 @@ class WanService:
                 f"in memory and written as soon as the journal answers. Poll {record.key} again; do not resubmit."
             }
         )
+
+    async def history(self, key: str, tenant: str | None = None) -> TaskRecord | None:
+        """A job's record with its events (None when unknown to this tenant)."""
+        return await self.store.get_task(key.strip(), tenant=tenant, with_events=True) if key.strip() else None
+
+    async def delivered(self, key: str, tenant: str | None) -> DeliveredFile | None:
+        """The file of a delivered job or chain (only the tenant's own when `tenant` is given), as it was recorded
+        (it may have been moved or deleted since); None when there is no such delivered job."""
+        record = await self.store.get_task(key, tenant=tenant) if key else None
+        if record is not None:
+            found = (record.state is JobState.DELIVERED, record.local_path, record.size_bytes, record.sha256)
+        else:
+            chain = await self.store.get_chain(key, tenant=tenant) if key else None
+            if chain is None or chain.id != key:
+                return None
+            found = (chain.state is ChainState.DELIVERED, chain.output_path, chain.size_bytes, chain.sha256)
+        done, path, size, digest = found
+        if not done or not path or size is None or not digest:
+            return None
+        return DeliveredFile(Path(path), size, digest)
+
+    async def record(self, key: str, tenant: str | None = None) -> TaskRecord | None:
+        """A job's record by task id or handle (only the tenant's own when `tenant` is given)."""
+        return await self.store.get_task(key.strip(), tenant=tenant) if key.strip() else None
+
+    async def signing_key(self, name: str) -> bytes:
+        """A secret shared by every process on this journal (e.g. the key of download links)."""
+        return await self.store.shared_secret(name)
 
     def view(self, record: TaskRecord) -> TaskView:
         """What a tool returns about a job."""

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 from wan_mcp import catalog
 from wan_mcp.dashscope import TaskInfo
+from wan_mcp.downloads import url_expires_at
 from wan_mcp.errors import WanMcpError, classify
 from wan_mcp.journal.records import TaskRecord
 from wan_mcp.service.base import Deps
@@ -25,12 +24,9 @@ def error_of(exc: WanMcpError) -> ErrorView:
 
 
 def url_expiry(url: str | None, now: float) -> float:
-    """When a signed result URL stops working: its Expires parameter, else 24 h from now."""
-    if url:
-        values = parse_qs(urlsplit(url).query).get("Expires")
-        if values and values[0].isdigit():
-            return float(values[0])
-    return now + DAY
+    """When a signed result URL stops working: its own expiry (Expires, or the V4 date + expires), else 24 h on."""
+    found = url_expires_at(url) if url else None
+    return found if found is not None else now + DAY
 
 
 def billed(info: TaskInfo) -> float | None:

@@ -74,7 +74,8 @@ class Studio:
         """A local file inside the allowed folders (symlinks resolved), else a refusal naming the argument."""
         settings = self.service.settings
         try:
-            found = classify(value, input_dir=settings.input_dir, allowed=(*settings.allowed_dirs, *extra_allowed))
+            allowed = (*settings.allowed_dirs, *extra_allowed, *self.service.own_folders())
+            found = classify(value, input_dir=settings.input_dir, allowed=allowed)
         except InputError as exc:
             raise RequestInvalid(Problem(field, exc.code, exc.message, exc.fix)) from None
         if found.kind != "local" or found.path is None:
@@ -187,7 +188,12 @@ class Studio:
         """A delivered job's probed facts, mismatches with the request, and a contact sheet (JPEG); else as is.
 
         Looking is a bonus: when it fails, the delivered video is still reported, with a note."""
-        if view.state != "delivered" or not view.local_path or not media.available() or view.mode in ("long", "extend"):
+        if (
+            view.state != JobState.DELIVERED
+            or not view.local_path
+            or not media.available()
+            or view.mode in ("long", "extend")
+        ):
             return view, None
         try:
             return await self._look(view)

@@ -93,7 +93,7 @@ class Tracker:
         """Watch every unfinished job younger than a day that this process does not already watch."""
         since = self.deps.clock.now() - DAY - 3600
         for record in await self.deps.store.list_tasks(TaskFilter(states=ACTIVE_STATES, since=since, limit=1000)):
-            if record.handle not in self.watches and self._free(record):
+            if record.handle not in self.watches and record.handle not in self.deps.sending and self._free(record):
                 self.watch(record)
 
     def _free(self, record: TaskRecord) -> bool:

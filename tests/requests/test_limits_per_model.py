@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import cases
 import mediafiles
 from cases import all_cases, case_id, fields, first_cases, minimal_args, ok, refused
 from wan_mcp import catalog
@@ -280,3 +281,80 @@ def test_models_outside_their_regions_are_refused_with_where_they_are(region: Re
         assert [(p.field, p.code) for p in problems] == [("model", "not_in_region")]
         for offered in model.regions:
             assert offered in problems[0].fix
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in MEDIA_CASES if c[4] == "image" and c[6].min_aspect is not None],
+    ids=_media_id,
+)
+def test_image_aspect_boundaries(case: Any, tmp_path: Path) -> None:
+    """Images exactly at the aspect-ratio limits are accepted; a little past either one is refused."""
+    model, mode, function, region, _, name, limits = case
+    base = minimal_args(model, mode, function, region)
+    short = max(limits.min_px or 1, 300)
+    long = round(short * limits.max_aspect)
+    for width, height in ((long, short), (short, long)):
+        ok(
+            _with(base, name, mediafiles.write(tmp_path / f"ok{width}x{height}.png", mediafiles.png(width, height))),
+            region,
+        )
+    for width, height in ((long + 10, short), (short, long + 10)):
+        path = mediafiles.write(tmp_path / f"bad{width}x{height}.png", mediafiles.png(width, height))
+        assert [p.code for p in refused(_with(base, name, path), region)] == ["invalid_dimensions"]
+
+
+def _reference_cases() -> list[tuple[Model, RegionId, str, int]]:
+    """(model, region, reference URL, how many of it the model takes) for every reference count limit."""
+    out = []
+    urls = {"image": cases.IMAGE, "video": cases.VIDEO, "audio": cases.AUDIO}
+    for model, mode, _, region in ALL:
+        spec = model.modes[mode]
+        if region != next(iter(model.regions)) or "references" not in (*spec.required, *spec.optional):
+            continue
+        by_kind = {
+            "image": model.max_reference_images,
+            "video": model.max_reference_videos,
+            "audio": model.max_reference_audios,
+        }
+        for kind, limit in by_kind.items():
+            if limit is not None:
+                out.append((model, region, urls[kind], limit))
+        if model.max_references is not None:
+            out.append((model, region, cases.IMAGE if model.image else cases.VIDEO, model.max_references))
+    return out
+
+
+@pytest.mark.parametrize("case", _reference_cases(), ids=lambda c: f"{c[0].id}-{c[2].rsplit('.', 1)[1]}-{c[3]}")
+def test_reference_count_boundaries(case: tuple[Model, RegionId, str, int]) -> None:
+    """A model takes exactly its maximum number of references of a kind (or in all); one more is refused."""
+    model, region, url, limit = case
+    base = {"mode": "r2v", "model": model.id, "prompt": "image 1 and character1"}
+    ok({**base, "references": [url] * limit}, region)
+    problems = refused({**base, "references": [url] * (limit + 1)}, region)
+    assert {(p.field, p.code) for p in problems} == {("references", "too_many")}
+
+
+def _list_cases() -> list[tuple[Model, Mode, str | None, RegionId, str, int]]:
+    out = []
+    for model, mode, function, region in ALL:
+        if region != next(iter(model.regions)):
+            continue
+        spec = model.modes[mode]
+        fspec = spec.functions[function] if spec.functions and function else None
+        for name, limit in {**spec.max_items, **(fspec.max_items if fspec else {})}.items():
+            out.append((model, mode, function, region, name, limit))
+    return out
+
+
+@pytest.mark.parametrize(
+    "case", _list_cases(), ids=lambda c: "-".join(str(p) for p in (c[0].id, c[2], c[4], c[5]) if p)
+)
+def test_list_item_boundaries(case: tuple[Model, Mode, str | None, RegionId, str, int]) -> None:
+    """A list argument takes exactly its maximum number of items; one more is refused naming it."""
+    model, mode, function, region, name, limit = case
+    base = minimal_args(model, mode, function, region)
+    labels = {"obj_or_bg": ["obj"] * limit} if function == "image_reference" else {}
+    ok({**base, name: [cases.IMAGE] * limit, **labels}, region)
+    over = {"obj_or_bg": ["obj"] * (limit + 1)} if labels else {}
+    assert fields(refused({**base, name: [cases.IMAGE] * (limit + 1), **over}, region)) == {name}

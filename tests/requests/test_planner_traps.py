@@ -243,12 +243,14 @@ def test_r2v_reference_counts() -> None:
     assert "4 video references" in problems[0].message
 
 
-def test_r2v_in_virginia_takes_only_videos() -> None:
-    """wan2.6-r2v in Virginia accepts video references only, and 5 or 10 s."""
+def test_r2v_in_virginia_accepts_images_and_2_to_10_s_with_cautions() -> None:
+    """wan2.6-r2v in Virginia: 2–10 s and images (API reference); the guide's 5/10 s video-only rule: a caution."""
     base = {"mode": "r2v", "model": "wan2.6-r2v", "prompt": "character1"}
-    ok({**base, "references": [VIDEO]}, "virginia")
-    assert fields(refused({**base, "references": [IMAGE]}, "virginia")) == {"references[0]"}
-    assert fields(refused({**base, "references": [VIDEO], "duration": 7}, "virginia")) == {"duration"}
+    assert not [n for n in ok({**base, "references": [VIDEO]}, "virginia").notes if "region table" in n]
+    image = ok({**base, "references": [IMAGE], "duration": 7}, "virginia")
+    cautions = [n for n in image.notes if "region table" in n]
+    assert len(cautions) == 2 and any("video" in n for n in cautions) and any("5/10 s" in n for n in cautions)
+    assert image.request.body["parameters"]["duration"] == 7
 
 
 def test_reference_of_unknown_kind_is_refused() -> None:
@@ -258,7 +260,7 @@ def test_reference_of_unknown_kind_is_refused() -> None:
 
 
 def test_data_uri_only_where_the_api_takes_one() -> None:
-    """i2v sends a data: URI inline; r2v (no base64) uploads it in Beijing, refuses it where no upload exists."""
+    """i2v sends a data: URI inline; wan2.6 r2v (no base64) uploads it where storage exists, else refuses it."""
     uri = "data:image/png;base64," + base64.b64encode(mediafiles.png(640, 640)).decode()
     plan = ok({"mode": "i2v", "image": uri})
     assert plan.request.body["input"]["img_url"] == uri and not plan.uploads
@@ -267,17 +269,19 @@ def test_data_uri_only_where_the_api_takes_one() -> None:
     uploaded = ok(r2v)
     assert [(u.argument, u.data_uri is not None) for u in uploaded.uploads] == [("references", True)]
     assert uploaded.request.headers["X-DashScope-OssResourceResolve"] == "enable"
-    problems = refused(r2v, "singapore")
+    problems = refused({**r2v, "model": "wan2.6-r2v"}, "virginia")
     assert problems[0].code == "no_upload_in_region" and "https URL" in problems[0].fix
+    singapore = ok(r2v, "singapore")
+    assert singapore.uploads and any("older copy" in n for n in singapore.notes)
 
 
 def test_local_images_go_inline_where_no_upload_exists(tmp_path: Path) -> None:
-    """Outside Beijing, a small local image for i2v is sent as a data: URI; a local video is refused."""
+    """Where no temporary storage exists (Virginia), a small local i2v image goes inline; a local video is refused."""
     image = mediafiles.write(tmp_path / "cat.png", mediafiles.png(640, 480))
-    plan = ok({"mode": "i2v", "model": "wan2.6-i2v", "image": str(image)}, "singapore")
+    plan = ok({"mode": "i2v", "model": "wan2.6-i2v", "image": str(image)}, "virginia")
     assert plan.request.body["input"]["img_url"].startswith("data:image/png;base64,") and not plan.uploads
     video = mediafiles.write(tmp_path / "ref.mp4", mediafiles.mp4(3, 640, 480))
-    problems = refused({"mode": "r2v", "prompt": "character1", "references": [str(video)]}, "singapore")
+    problems = refused({"mode": "r2v", "prompt": "character1", "references": [str(video)]}, "virginia")
     assert problems[0].code == "no_upload_in_region"
 
 
