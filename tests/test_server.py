@@ -95,7 +95,7 @@ async def test_list_modes(client: Client) -> None:
     model = structured(await client.call_tool("list_modes", {"model": "wan2.6-t2v"}))
     assert model["prompt_max_chars"] == 1500 and model["durations"] == "2–15 s" and model["multi_shot"]
     assert model["price_per_second"] == {"720P": 0.6, "1080P": 1.0} and model["price_is_estimate"]
-    assert "CONFLICT" in model["sources"]["durations"] and model["sources"]["price"]
+    assert "older:" in model["sources"]["durations"] and "estimate" in model["sources"]["price:CNY, price:USD"]
     singapore = structured(await client.call_tool("list_modes", {"mode": "kf2v", "region": "singapore"}))
     assert singapore["region"] == "singapore" and singapore["modes"][0]["default_model"] == "wanx2.1-kf2v-plus"
     assert len(singapore["modes"]) == 1

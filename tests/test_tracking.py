@@ -106,14 +106,6 @@ async def test_a_lost_submit_is_reconciled_once(make_emulator: Callable[..., Liv
     assert len(live.requests("list")) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/tracking.py: the adopt loop takes a job whose own submit is still sending (its lease is this "
-    "process's), and Tracker.watch() then keeps that stale 'submitting' record when the submit records the accepted "
-    "one; the watcher later takes it for a job found mid-submit after a restart, and the task list, searched with "
-    "the stale record, 'proves' no task: a paid job ends rejected. To remove once watch() publishes a newer record "
-    "and adopt() skips jobs in deps.sending.",
-)
 async def test_a_job_adopted_while_its_submit_is_sending_is_still_followed(
     make_emulator: Callable[..., LiveEmulator], tmp_path: Path
 ) -> None:

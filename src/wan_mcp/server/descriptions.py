@@ -50,7 +50,7 @@ ARGUMENT_HELP: dict[str, str] = {
     "last_frame": "The last frame image.",
     "references": "1–5 images/videos (≤ 3 videos), called character1, character2… in the prompt (Wan 3.0: also audio).",
     "template": "Effect template (wanx2.1, e.g. 'flying'); replaces the prompt.",
-    "function": "The VACE function (required for wanx2.1-vace-plus).",
+    "function": f"The VACE function (required for {', '.join(catalog.takes('function'))}).",
     "video": "The input video (MP4).",
     "mask_image": "video_edit: the mask (white = edit, black = keep).",
     "mask_frame_id": "video_edit: the frame mask_image is for (1 = first).",
