@@ -3,6 +3,7 @@ resource serves it (all of it); pure, derived from the catalog."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from wan_mcp import catalog
@@ -118,8 +119,10 @@ def model_view(model: Model, mode: Mode, region: RegionId, default: Model | None
 SOUND_WORDS = {"silent": "silent", "auto": "with sound", "switch": "sound on/off", "driven": "audio-driven"}
 
 
+@functools.cache
 def modes_overview(region: RegionId, mode: str | None = None) -> ModesOverview:
-    """Every mode of a region (or one): when to use it, its default model, and each model in one line."""
+    """Every mode of a region (or one): when to use it, its default model, and each model in one line (built once
+    per region and mode: the catalog does not change while the server runs)."""
     chosen = [m for m in MODES if mode is None or m == mode]
     if not chosen:
         raise RequestInvalid(
@@ -181,8 +184,10 @@ def price_text(model: Model, region: RegionId) -> str:
     return f"{span} {price.currency}/s" + ("" if price.official else " est.")
 
 
+@functools.cache
 def model_limits(name: str, region: RegionId) -> ModelLimits:
-    """One model's full limits in a region (list_modes with model), with where each number comes from."""
+    """One model's full limits in a region (list_modes with model), with where each number comes from (built once
+    per model and region)."""
     model = catalog.find_model(name)
     if model is None or model.kind != "generation":
         ids = ", ".join(m.id for m in catalog.MODELS if m.kind == "generation")
