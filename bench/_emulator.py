@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -46,6 +47,36 @@ def emulator_process(*args: str) -> Iterator[Running]:
             raise RuntimeError("the emulator did not start")
         running = Running.__new__(Running)
         running.root = f"http://127.0.0.1:{found.group(1)}"
+        running.base_url = running.root + "/api/v1"
+        yield running
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+SERVE = """
+import json, sys, anyio
+from wan_mcp.emulator.app import Emulator, EmulatorConfig
+emulator = Emulator(EmulatorConfig(**json.loads(sys.argv[1])))
+async def main():
+    async with anyio.create_task_group() as group:
+        port = await group.start(emulator.serve)
+        print(port, flush=True)
+anyio.run(main)
+"""
+
+
+@contextmanager
+def emulator_apart(**config: Any) -> Iterator[Running]:
+    """An emulator with this config in its own process (no interpreter shared with the client, as DashScope is
+    remote); its admin API over HTTP."""
+    config.setdefault("api_key", KEY)
+    process = subprocess.Popen([sys.executable, "-c", SERVE, json.dumps(config)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        running = Running.__new__(Running)
+        running.root = f"http://127.0.0.1:{port}"
         running.base_url = running.root + "/api/v1"
         yield running
     finally:

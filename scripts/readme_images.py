@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import json
 import os
 import re
 import subprocess
@@ -66,7 +67,7 @@ async def contact_sheet(base_url: str, folder: Path) -> bytes:
 def _structured(result: Any) -> dict[str, Any]:
     if result.is_error:
         raise SystemExit(result.content[0].text)
-    data: dict[str, Any] = result.structured_content
+    data: dict[str, Any] = json.loads(result.content[0].text)  # a result's facts are its text
     return data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -82,6 +83,14 @@ class LiveEmulator:
     def requests(self, route: str | None = None) -> list[dict[str, Any]]:
         entries: list[dict[str, Any]] = self.admin("log")["requests"]
         return [e for e in entries if route is None or e.get("route") == route]
+
+
+def result_data(result: Any) -> dict[str, Any]:
+    """A successful tool result's facts: its one text block, parsed (results carry no structured copy)."""
+    assert not result.is_error, result.content[0].text if result.content else result
+    assert result.structured_content is None
+    data: dict[str, Any] = json.loads(result.content[0].text)
+    return data
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ bench/hosted.py)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -219,7 +220,7 @@ async def _drive(
         async with tenant_client(url, tenant) as client:
             result = await client.call_tool("submit_video", arguments)
         assert not result.is_error, result.content
-        task = (result.structured_content or {})["task"]
+        task = json.loads(result.content[0].text)["task"]
         submitted.append((tenant, task.get("task_id") or task["handle"]))
     if killed_at is not None:
         owner = f"{socket.gethostname()}-{processes[0].pid}-"
@@ -246,7 +247,7 @@ async def _poll_all(
             url = urls[live[(position + round_no) % len(live)]]
             async with tenant_client(url, tenant) as client:
                 result = await client.call_tool("poll_task", {"task_id": task_id, "wait_seconds": 5})
-            states[task_id] = (result.structured_content or {}).get("state", "error")
+            states[task_id] = "error" if result.is_error else json.loads(result.content[0].text)["state"]
             async with tenant_client(url, other) as intruder:
                 peek = await intruder.call_tool("poll_task", {"task_id": task_id})
             figures.cross_tenant_attempts += 1

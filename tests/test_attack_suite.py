@@ -36,7 +36,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 
 import mediafiles
-from conftest import CANARY_KEY, LiveEmulator
+from conftest import CANARY_KEY, LiveEmulator, result_data
 from wan_mcp.config import load_settings
 from wan_mcp.emulator.app import CREATE_PATHS
 from wan_mcp.server import build_server
@@ -347,7 +347,7 @@ class Attack:
         result = self.portal.call(self.client.call_tool, case.tool, arguments)
         creates = self.creates() - before
         texts = [c.text for c in result.content if c.type == "text"]
-        whole = "\n".join(texts) + json.dumps(result.structured_content)
+        whole = "\n".join(texts) + json.dumps(result.structured_content)  # None: the facts are the text
         self.tally.calls += 1
         self.tally.outcomes[self.outcome(result, texts)] += 1
         self.tally.bare_errors += any(BARE.fullmatch(t.strip()) for t in texts)
@@ -381,10 +381,10 @@ class Attack:
 def make_seed(portal: BlockingPortal, client: Client, tmp_path: Path) -> Seed:
     """One delivered job (through the server, before the campaign) and a local picture inside the home folder."""
     arguments = {"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2, "wait_seconds": 30}
-    task = portal.call(client.call_tool, "submit_video", arguments).structured_content["task"]
+    task = result_data(portal.call(client.call_tool, "submit_video", arguments))["task"]
     if task["state"] != "delivered":
         polled = portal.call(client.call_tool, "poll_task", {"task_id": task["task_id"], "wait_seconds": 30})
-        task = polled.structured_content
+        task = result_data(polled)
     assert task["state"] == "delivered", task
     picture = mediafiles.write(tmp_path / "fox.png", mediafiles.png(1280, 720))
     return Seed(task["task_id"], task["handle"], task["local_path"], str(picture))

@@ -24,7 +24,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 
 import mediafiles
-from conftest import CANARY_KEY, LiveEmulator
+from conftest import CANARY_KEY, LiveEmulator, result_data
 
 pytestmark = pytest.mark.anyio
 SPEED = 100
@@ -100,8 +100,7 @@ async def restart_until_settled(env: dict[str, str], seconds: float = 60) -> lis
     async with server(env) as client:
 
         async def settled() -> list[dict[str, Any]] | None:
-            listing = (await client.call_tool("list_tasks", {})).structured_content
-            assert listing is not None
+            listing = result_data(await client.call_tool("list_tasks", {}))
             tasks: list[dict[str, Any]] = listing["tasks"]
             finals = {"delivered", "failed", "rejected", "canceled", "unknown", "expired"}
             return tasks if tasks and all(t["state"] in finals for t in tasks) else None
@@ -149,7 +148,7 @@ async def test_killed_before_sending(make_emulator: Callable[..., LiveEmulator],
     assert not live.requests("submit")
     tasks = await restart_until_settled(env)
     assert [(t["state"], t["error"]["code"]) for t in tasks] == [("rejected", "NotCreated")]
-    assert "safe to submit" in tasks[0]["error"]["fix"]
+    assert "safe to submit" in tasks[0]["message"]  # the fix, said once: in the message
     assert ledger(live, tmp_path) == {"paid": 0, "lost": 0, "duplicates": 0}
 
 
@@ -238,9 +237,8 @@ async def test_resubmitting_after_a_lost_answer_pays_once(
     env = environment(live, tmp_path)
     live.faults(drop_submits=1)
     async with server(env) as client:
-        first = (await client.call_tool("submit_video", dict(T2V))).structured_content
-        again = (await client.call_tool("submit_video", dict(T2V))).structured_content
-        assert first is not None and again is not None
+        first = result_data(await client.call_tool("submit_video", dict(T2V)))
+        again = result_data(await client.call_tool("submit_video", dict(T2V)))
         assert again["task"]["handle"] == first["task"]["handle"] and "pay twice" in again["message"]
     tasks = await restart_until_settled(env)
     assert [t["state"] for t in tasks] == ["delivered"] and len(live.requests("submit")) == 1

@@ -13,7 +13,7 @@ import pytest
 from mcp import Client
 
 import mediafiles
-from conftest import LiveEmulator
+from conftest import LiveEmulator, result_data
 from wan_mcp.config import Settings, load_settings
 from wan_mcp.errors import RequestInvalid
 from wan_mcp.server import build_server
@@ -143,21 +143,20 @@ async def test_extract_frame_and_merge_with_sound(emulator: LiveEmulator, tmp_pa
 async def test_poll_task_shows_a_contact_sheet_and_checks_the_request(emulator: LiveEmulator, tmp_path: Path) -> None:
     """On success poll_task returns a JPEG contact sheet and the probed facts, compared with the request."""
     async with Client(build_server(settings_for(emulator, tmp_path))) as client:
-        done = (
+        done = result_data(
             await client.call_tool(
                 "submit_video",
                 {"mode": "t2v", "prompt": "a fox", "size": "1280*720", "duration": 3, "wait_seconds": 20},
             )
-        ).structured_content
-        assert done is not None
+        )
         result = await client.call_tool("poll_task", {"task_id": done["task"]["task_id"]})
     images = [c for c in result.content if c.type == "image"]
     assert len(images) == 1 and images[0].mime_type == "image/jpeg"
     sheet = base64.b64decode(images[0].data)
     assert sheet[:2] == b"\xff\xd8" and len(sheet) <= 200_000
-    view = result.structured_content
-    assert view is not None and view["video"]["width"] == 1280 and view["video"]["has_audio"]
-    assert view["mismatches"] == []
+    view = result_data(result)
+    assert view["video"]["width"] == 1280 and view["video"]["has_audio"]
+    assert "mismatches" not in view  # none: an empty list is not sent
 
 
 async def test_media_tools_over_mcp(emulator: LiveEmulator, tmp_path: Path) -> None:
@@ -165,20 +164,19 @@ async def test_media_tools_over_mcp(emulator: LiveEmulator, tmp_path: Path) -> N
     async with Client(build_server(settings_for(emulator, tmp_path))) as client:
         tools_listed = {t.name for t in (await client.list_tools()).tools}
         assert {"extract_frame", "merge_media", "extend_video", "make_long_video"} <= tools_listed
-        done = (
+        done = result_data(
             await client.call_tool(
                 "submit_video",
                 {"mode": "t2v", "prompt": "a fox", "resolution": "720P", "duration": 2, "wait_seconds": 20},
             )
-        ).structured_content
-        assert done is not None
+        )
         handle = done["task"]["handle"]
-        frame = (await client.call_tool("extract_frame", {"source": handle, "at": "first"})).structured_content
-        assert frame is not None and frame["time_seconds"] == 0
-        merged = (await client.call_tool("merge_media", {"videos": [handle, handle]})).structured_content
-        assert merged is not None and not merged["reencoded"] and abs(merged["duration"] - 4) < 0.1
-        plan = (await client.call_tool("make_long_video", {"shots": SHOTS, "dry_run": True})).structured_content
-        assert plan is not None and plan["state"] == "planned" and len(plan["segments"]) == 3
+        frame = result_data(await client.call_tool("extract_frame", {"source": handle, "at": "first"}))
+        assert frame["time_seconds"] == 0 and Path(frame["path"]).is_file()
+        merged = result_data(await client.call_tool("merge_media", {"videos": [handle, handle]}))
+        assert not merged["reencoded"] and abs(merged["duration"] - 4) < 0.1
+        plan = result_data(await client.call_tool("make_long_video", {"shots": SHOTS, "dry_run": True}))
+        assert plan["state"] == "planned" and len(plan["segments"]) == 3
 
 
 async def test_extend_video_with_vace_keeps_only_the_new_part(emulator: LiveEmulator, tmp_path: Path) -> None:

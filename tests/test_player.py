@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
-from conftest import LiveEmulator
+from conftest import LiveEmulator, result_data
 from wan_mcp.config import load_settings
 from wan_mcp.server import build_server, player
 
@@ -34,13 +34,10 @@ async def apps_client(request: pytest.FixtureRequest, emulator: LiveEmulator, tm
 
 
 async def delivered(client: Client, arguments: dict[str, Any] = T2V) -> dict[str, Any]:
-    submitted = (await client.call_tool("submit_video", {**arguments, "wait_seconds": 30})).structured_content
-    assert submitted is not None
+    submitted = result_data(await client.call_tool("submit_video", {**arguments, "wait_seconds": 30}))
     task: dict[str, Any] = submitted["task"]
     while task["state"] != "delivered":
-        result = await client.call_tool("poll_task", {"task_id": task["handle"], "wait_seconds": 30})
-        assert result.structured_content is not None
-        task = result.structured_content
+        task = result_data(await client.call_tool("poll_task", {"task_id": task["handle"], "wait_seconds": 30}))
     return task
 
 
@@ -97,8 +94,8 @@ async def test_video_resource_serves_only_the_video_as_delivered(apps_client: Cl
     """Unknown jobs, jobs not delivered and files changed or removed since delivery are refused, naming why."""
     with pytest.raises(Exception, match="no job"):
         await apps_client.read_resource("wan://videos/wan-nothing/0")
-    queued = (await apps_client.call_tool("submit_video", {**T2V, "prompt": "a queued fox"})).structured_content
-    assert queued is not None and queued["task"]["state"] != "delivered"
+    queued = result_data(await apps_client.call_tool("submit_video", {**T2V, "prompt": "a queued fox"}))
+    assert queued["task"]["state"] != "delivered"
     with pytest.raises(Exception, match="no delivered video"):
         await apps_client.read_resource(f"wan://videos/{queued['task']['handle']}/0")
     task = await delivered(apps_client)
@@ -115,11 +112,14 @@ async def test_video_resource_serves_only_the_video_as_delivered(apps_client: Cl
 async def test_only_apps_clients_get_the_player_meta(
     apps_client: Client, emulator: LiveEmulator, tmp_path: Path
 ) -> None:
-    """poll_task adds the cost and sound in _meta for an Apps client; a client without Apps gets the same content
-    (text, contact sheet, links) without it."""
+    """poll_task adds the cost, sound, prompt and usual wait in _meta for an Apps client; a client without Apps gets
+    the same content (text, contact sheet, link) without it."""
     task = await delivered(apps_client)
     with_apps = await apps_client.call_tool("poll_task", {"task_id": task["handle"]})
-    assert (with_apps.meta or {})["wan-mcp/player"] == {"cost": 1.8, "currency": "CNY", "estimate": True, "sound": True}
+    facts = (with_apps.meta or {})["wan-mcp/player"]
+    assert facts == {"cost": 1.8, "currency": "CNY", "estimate": True, "sound": True, "prompt": T2V["prompt"]} | {
+        "wait": facts["wait"]
+    } and facts["wait"].startswith("usually ")
     server = build_server(load_settings(emulator.server_env(tmp_path)))
     async with Client(server) as plain:
         without = await plain.call_tool("poll_task", {"task_id": task["handle"]})
@@ -131,7 +131,6 @@ async def test_only_apps_clients_get_the_player_meta(
             "text",
             "image",
             "resource_link",
-            "resource_link",
         ]
     )
     assert without.content[0].text == with_apps.content[0].text  # type: ignore[union-attr]
@@ -142,16 +141,22 @@ async def test_a_chain_plays_like_a_job(apps_client: Client) -> None:
     source = await delivered(apps_client, {**T2V, "duration": 2})
     arguments = {"source": source["handle"], "prompt": "it jumps", "duration": 3, "model": "wan2.6-i2v"}
     started = await apps_client.call_tool("extend_video", arguments)
-    chain = started.structured_content
-    assert chain is not None
+    chain = result_data(started)
     # Polled without wait_seconds: a waiting poll_task and the background runner can join the same chain at once
     # (ChainRunner.advance has no per-chain guard), and the loser marks the delivered chain failed.
     while chain["state"] != "delivered":
         await anyio.sleep(0.05)
         result = await apps_client.call_tool("poll_task", {"task_id": chain["handle"]})
-        chain = result.structured_content
-        assert chain is not None and chain["state"] != "failed", chain["error"]
-    assert (result.meta or {})["wan-mcp/player"] == {"cost": 1.8, "currency": "CNY", "estimate": True, "sound": True}
+        chain = result_data(result)
+        assert chain["state"] != "failed", chain["error"]
+    facts = (result.meta or {})["wan-mcp/player"]
+    assert {k: facts[k] for k in ("cost", "currency", "estimate", "sound")} == {
+        "cost": 1.8,
+        "currency": "CNY",
+        "estimate": True,
+        "sound": True,
+    }
+    assert facts["prompt"] == "it jumps" and "in all" not in facts["wait"]
     data = Path(chain["local_path"]).read_bytes()
     parts = -(-len(data) // player.CHUNK_BYTES)
     assert await read_parts(apps_client, chain["handle"], parts) == base64.b64encode(data).decode()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from wan_mcp import catalog
-from wan_mcp.polling import PollClock, PollState, Schedule, poll_until_done, schedule_for
+from wan_mcp.polling import (
+    ATTENTIVE_LONGEST,
+    ATTENTIVE_RAMP,
+    PollClock,
+    PollState,
+    Schedule,
+    poll_until_done,
+    schedule_for,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -56,6 +66,25 @@ def test_schedule_for_uses_the_catalog() -> None:
     assert schedule_for(vace, 5, "720P").low > short.low
     attentive = schedule_for(t2v, 5, "720P", attentive=True)
     assert attentive.interval(100) < short.interval(100) / 2
+
+
+def test_attentive_schedule_sees_an_end_anywhere_soon() -> None:
+    """While an agent waits, checks are at most ATTENTIVE_LONGEST apart from the window on, far past it too; before
+    the window they grow by a share of the time elapsed instead of jumping to it (an 8 s job is not first seen at
+    the window's 45 s), a few checks only; the background schedule still goes straight to the window."""
+    model = catalog.find_model("wan2.6-i2v-flash")
+    assert model is not None
+    attentive, background = schedule_for(model, 5, "720P", attentive=True), schedule_for(model, 5, "720P")
+    checks, elapsed = [], 0.0
+    while elapsed < 3000:
+        elapsed += attentive.delay("RUNNING", elapsed)
+        checks.append(elapsed)
+    gaps = list(itertools.pairwise(checks))
+    assert all(later - earlier <= ATTENTIVE_LONGEST for earlier, later in gaps if earlier >= attentive.low)
+    early = [(earlier, later) for earlier, later in gaps if later <= attentive.low]
+    assert all(later - earlier <= max(attentive.shortest, ATTENTIVE_RAMP * earlier) for earlier, later in early)
+    assert next(c for c in checks if c >= 8) <= 8 + 0.75 * 8 and len(early) <= 8
+    assert background.delay("RUNNING", 10) == background.low - 10
 
 
 @pytest.mark.parametrize("finish", [3, 45, 180, 420, 1500])

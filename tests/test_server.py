@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from mcp import Client, StdioServerParameters
 
-from conftest import CANARY_KEY, TOOLS, LiveEmulator
+from conftest import CANARY_KEY, TOOLS, LiveEmulator, result_data
 from wan_mcp import catalog
 from wan_mcp.config import load_settings
 from wan_mcp.requests import VideoRequest
@@ -30,30 +30,42 @@ async def client(request: pytest.FixtureRequest, emulator: LiveEmulator, tmp_pat
         yield c
 
 
-def structured(result: Any) -> dict[str, Any]:
-    assert not result.is_error, result.content[0].text if result.content else result
-    data: dict[str, Any] = result.structured_content
-    return data
+structured = result_data
+SPEC_DEFAULT_HINTS = {
+    "read_only_hint": False,
+    "destructive_hint": True,
+    "idempotent_hint": False,
+    "open_world_hint": True,
+}
+
+
+def hint(tool: Any, name: str) -> bool:
+    """A tool's annotation hint as a client reads it: the spec's default where the server leaves it out."""
+    value = getattr(tool.annotations, name)
+    return SPEC_DEFAULT_HINTS[name] if value is None else bool(value)
 
 
 async def test_tools_are_described_annotated_and_flat(client: Client) -> None:
-    """Every tool has a title, true annotations, an output schema and a flat object input schema."""
+    """Every tool has a title, true annotations (read-only or destructive said outright), no output schema (its
+    result is one JSON text) and a flat object input schema."""
     tools = {t.name: t for t in (await client.list_tools()).tools}
     assert set(tools) == TOOLS
     for tool in tools.values():
-        assert tool.title and tool.description and tool.output_schema
+        assert tool.title and tool.description and tool.output_schema is None
         assert tool.input_schema["type"] == "object"
         assert not {"anyOf", "oneOf", "allOf"} & set(tool.input_schema)
         assert tool.annotations is not None
-    assert tools["list_modes"].annotations.read_only_hint is True  # type: ignore[union-attr]
-    assert tools["list_tasks"].annotations.read_only_hint is True  # type: ignore[union-attr]
+        assert tool.annotations.read_only_hint is not None or tool.annotations.destructive_hint is not None
+    assert hint(tools["list_modes"], "read_only_hint") and hint(tools["list_tasks"], "read_only_hint")
     submit = tools["submit_video"]
-    assert submit.annotations.open_world_hint is True and submit.annotations.idempotent_hint is False  # type: ignore[union-attr]
-    assert tools["cancel_task"].annotations.destructive_hint is True  # type: ignore[union-attr]
+    assert hint(submit, "open_world_hint") and not hint(submit, "idempotent_hint")
+    assert not hint(submit, "destructive_hint") and not hint(submit, "read_only_hint")
+    assert hint(tools["cancel_task"], "destructive_hint") and hint(tools["poll_task"], "idempotent_hint")
+    assert not hint(tools["merge_media"], "open_world_hint")
     properties = submit.input_schema["properties"]
     assert set(properties) == {*VideoRequest.model_fields, "dry_run", "wait_seconds", "allow_duplicate"}
     assert properties["wait_seconds"]["maximum"] == 50
-    assert "[modes:" in properties["references"]["description"]
+    assert properties["references"]["description"].startswith("[r2v] ")
     text = submit.description or ""
     for phrase in ("billed per second", "never resubmit", "24 h", "silent", "dry_run"):
         assert phrase.lower() in text.lower(), phrase
@@ -71,25 +83,33 @@ async def test_descriptions_come_from_the_catalog(client: Client) -> None:
 
 
 async def test_list_modes(client: Client) -> None:
-    """list_modes gives every mode, its default and every model with its limits; filters by mode and region."""
+    """list_modes gives every mode, its default and each model in one line; one model in full with its sources;
+    filters by mode and region."""
     data = structured(await client.call_tool("list_modes", {}))
-    assert [m["mode"] for m in data["modes"]] == list(catalog.MODES)
+    assert data["message"] and [m["mode"] for m in data["modes"]] == list(catalog.MODES)
     t2v = data["modes"][0]
-    assert t2v["default_model"] == "wan2.6-t2v"
-    model = next(m for m in t2v["models"] if m["id"] == "wan2.6-t2v")
-    assert model["prompt_max_chars"] == 1500 and model["duration_min"] == 2 and model["duration_max"] == 15
-    assert model["sound"] == "auto" and model["soundtrack"] and model["multi_shot"]
+    assert t2v["default_model"] == "wan2.6-t2v" and "wan2.6-t2v" in t2v["models"]
+    line = data["models"]["wan2.6-t2v"]
+    for fact in ("2–15 s", "720P/1080P", "with sound, own soundtrack", "multi-shot", "prompt ≤ 1500", "0.6–1 CNY/s"):
+        assert fact in line, fact
+    model = structured(await client.call_tool("list_modes", {"model": "wan2.6-t2v"}))
+    assert model["prompt_max_chars"] == 1500 and model["durations"] == "2–15 s" and model["multi_shot"]
     assert model["price_per_second"] == {"720P": 0.6, "1080P": 1.0} and model["price_is_estimate"]
+    assert "older:" in model["sources"]["durations"] and "estimate" in model["sources"]["price:CNY, price:USD"]
     singapore = structured(await client.call_tool("list_modes", {"mode": "kf2v", "region": "singapore"}))
     assert singapore["region"] == "singapore" and singapore["modes"][0]["default_model"] == "wanx2.1-kf2v-plus"
-    refused = await client.call_tool("list_modes", {"region": "mars"})
-    assert refused.is_error
+    assert len(singapore["modes"]) == 1
+    assert (await client.call_tool("list_modes", {"region": "mars"})).is_error
+    unknown = await client.call_tool("list_modes", {"model": "wan9-t2v"})
+    assert unknown.is_error and "wan2.6-t2v" in unknown.content[0].text
 
 
 async def test_submit_dry_run_refusal_and_full_flow(client: Client) -> None:
     """dry_run prices without sending; doomed requests are refused with fixes; a real job ends delivered."""
     dry = structured(await client.call_tool("submit_video", {**T2V, "dry_run": True}))
-    assert dry["dry_run"] and dry["task"] is None and dry["estimate"]["cost"] == pytest.approx(1.8)
+    assert dry["dry_run"] and "task" not in dry and dry["estimate"]["cost"] == pytest.approx(1.8)
+    assert dry["request"]["body"]["parameters"] == {"size": "1280*720", "duration": 3}
+    assert "Authorization" not in dry["request"]["headers"]
     refused = await client.call_tool("submit_video", {"mode": "kf2v", "first_frame": "https://x/a.png"})
     assert refused.is_error and "last_frame" in refused.content[0].text and "Fix:" in refused.content[0].text
     progress: list[str] = []
@@ -104,24 +124,24 @@ async def test_submit_dry_run_refusal_and_full_flow(client: Client) -> None:
     if task["state"] != "delivered":
         task = structured(await client.call_tool("poll_task", {"task_id": task["task_id"], "wait_seconds": 30}))
     assert task["state"] == "delivered" and Path(task["local_path"]).is_file() and task["sha256"]
-    assert done["request"]["body"]["parameters"] == {"size": "1280*720", "duration": 3}
-    assert "Authorization" not in done["request"]["headers"]
+    assert "request" not in done  # once sent, the request is in the job's record
 
 
 async def test_poll_task_links_and_errors(client: Client) -> None:
-    """poll_task returns resource links to the job and the file; unknown ids are clear errors."""
+    """poll_task links to the job's full record (request, history); unknown ids are clear errors."""
     submitted = structured(await client.call_tool("submit_video", {**T2V, "wait_seconds": 30}))
     result = await client.call_tool("poll_task", {"task_id": submitted["task"]["task_id"], "wait_seconds": 30})
     view = structured(result)
     links = [c for c in result.content if c.type == "resource_link"]
-    assert str(links[0].uri) == f"wan://tasks/{view['task_id']}"
-    assert view["state"] == "delivered" and str(links[1].uri) == Path(view["local_path"]).as_uri()
+    assert [str(link.uri) for link in links] == [f"wan://tasks/{view['task_id']}"]
+    assert view["state"] == "delivered" and Path(view["local_path"]).is_file()
     record = json.loads((await client.read_resource(f"wan://tasks/{view['task_id']}")).contents[0].text)  # type: ignore[union-attr]
     assert record["state"] == "delivered" and next(e["state"] for e in record["history"]) == "submitting"
+    assert record["request"]["body"]["parameters"] == {"size": "1280*720", "duration": 3}
     missing = await client.call_tool("poll_task", {"task_id": "no-such-task"})
     assert missing.is_error and "list_tasks" in missing.content[0].text
     listed = structured(await client.call_tool("list_tasks", {"status": "delivered"}))
-    assert listed["count"] == 1
+    assert len(listed["tasks"]) == 1 and listed["message"].startswith("1 job,")
     cancel = await client.call_tool("cancel_task", {"task_id": view["task_id"]})
     assert cancel.is_error and "only a PENDING task" in cancel.content[0].text
 

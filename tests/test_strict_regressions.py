@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from conftest import LiveEmulator
+from conftest import LiveEmulator, result_data
 from wan_mcp.config import load_settings
 from wan_mcp.server import build_server
 
@@ -74,7 +74,7 @@ async def test_unknown_names_in_long_video_shots_are_refused(client: Client, emu
 async def test_a_misspelt_extend_video_argument_is_refused(client: Client, emulator: LiveEmulator) -> None:
     """extend_video of a delivered job refuses `negative-prompt` instead of planning a job without it."""
     done = await client.call_tool("submit_video", {**T2V, "wait_seconds": 30})
-    handle = (done.structured_content or {})["task"]["handle"]
+    handle = result_data(done)["task"]["handle"]
     arguments = {"source": handle, "prompt": "the fox jumps", "negative-prompt": "blur", "dry_run": True}
     lines = await refusal(client, "extend_video", arguments)
     assert lines[0].startswith("unknown_argument (negative-prompt):") and "`negative_prompt`" in lines[0]
@@ -96,7 +96,7 @@ async def test_booleans_are_not_coerced(client: Client, emulator: LiveEmulator, 
 async def test_numbers_are_not_coerced(client: Client, emulator: LiveEmulator, name: str, value: str) -> None:
     """A quoted number is refused (it was read as the number), telling to send it without quotes."""
     lines = await refusal(client, "submit_video", {**T2V, name: value, "dry_run": True})
-    accepted = "an integer from 0 to 50" if name == "wait_seconds" else "an integer or null"
+    accepted = "an integer from 0 to 50" if name == "wait_seconds" else "an integer"  # optional: plain, no null
     assert lines == [
         f'invalid_type ({name}): given the string "{value}"; accepted {accepted}. '
         f"Fix: send {value} without quotes: a JSON integer, not a string."
@@ -134,4 +134,4 @@ async def test_published_input_schemas_are_closed(client: Client) -> None:
     """Every tool's published input schema, and the nested shot object, refuses names it does not list."""
     tools = {t.name: t.input_schema for t in (await client.list_tools()).tools}
     assert {name: schema.get("additionalProperties") for name, schema in tools.items()} == dict.fromkeys(tools, False)
-    assert tools["make_long_video"]["$defs"]["Shot"]["additionalProperties"] is False
+    assert tools["make_long_video"]["properties"]["shots"]["items"]["additionalProperties"] is False  # inlined

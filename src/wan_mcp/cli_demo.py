@@ -8,6 +8,7 @@ MP4 stays in the output folder. The demo keeps its own journal, so its jobs neve
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -76,17 +77,11 @@ async def _drive(base_url: str, key: str, prompt: str, speed: float) -> int:
         say(f"Started the MCP server over stdio: {', '.join(t.name for t in (await client.list_tools()).tools)}.")
 
         modes = _structured(await client.call_tool("list_modes", {}))
-        count = sum(len(m["models"]) for m in modes["modes"])
-        say(f"\n1. list_modes: {len(modes['modes'])} modes, {count} model entries in {modes['region']}.")
+        say(f"\n1. list_modes: {len(modes['modes'])} modes, {len(modes['models'])} models in {modes['region']}.")
 
         args = {"mode": "t2v", "prompt": prompt, "resolution": "720P", "duration": 5}
         plan = _structured(await client.call_tool("submit_video", {**args, "dry_run": True}))
-        estimate = plan["estimate"]
-        cost = (
-            f"≈ {estimate['cost']:.2f} {estimate['currency']}" if estimate.get("cost") is not None else "price unknown"
-        )
-        billed = f"{estimate['billed_seconds']:g} s billed"
-        say(f"2. dry run with {plan['model']}: {billed}, {cost}, {estimate['wait_text']}.")
+        say(f"2. dry run with {plan['model']}: {plan['message']}")
 
         async def progress(progress: float, total: float | None, message: str | None) -> None:
             shown = f" ({progress:.0f}/{total:.0f} s typical)" if total else ""
@@ -96,14 +91,14 @@ async def _drive(base_url: str, key: str, prompt: str, speed: float) -> int:
             await client.call_tool("submit_video", {**args, "wait_seconds": 20}, progress_callback=progress)
         )
         task = submitted["task"]
-        say(f"3. submit_video: task {task['task_id']} ({task['status']}). {task['message']}")
+        say(f"3. submit_video: task {task['task_id']} ({task.get('status', task['state'])}). {submitted['message']}")
         while task["state"] not in FINAL_STATES:
             task = _structured(
                 await client.call_tool(
                     "poll_task", {"task_id": task["task_id"], "wait_seconds": 45}, progress_callback=progress
                 )
             )
-            say(f"4. poll_task: {task['status']} / {task['state']}")
+            say(f"4. poll_task: {task.get('status', '-')} / {task['state']}")
         if task["state"] != JobState.DELIVERED:
             say(f"The job ended {task['state']}: {task['message']}")
             return 1
@@ -122,5 +117,5 @@ def _structured(result: Any) -> dict[str, Any]:
     if result.is_error:
         text = result.content[0].text if result.content else "tool error"
         raise RuntimeError(text)
-    data: dict[str, Any] = result.structured_content
+    data: dict[str, Any] = json.loads(result.content[0].text)
     return data

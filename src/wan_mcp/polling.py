@@ -22,6 +22,11 @@ from wan_mcp.catalog import Model
 from wan_mcp.states import TERMINAL_STATUSES
 
 TERMINAL: frozenset[str] = frozenset(TERMINAL_STATUSES)
+# While an agent waits: at most this long between checks from the window on, however late the job (a mean
+# detection lag of half of it, where a fixed 5 s poller has 2.5 s), and before the window checks spaced by three
+# quarters of the time elapsed (3, 5.3, 9.2, 16 … s: a handful, however late the window opens). bench/polling.py.
+ATTENTIVE_LONGEST = 4.0
+ATTENTIVE_RAMP = 0.75
 
 
 @dataclass
@@ -76,7 +81,9 @@ class Schedule:
     closer together as its end nears, and apart again for a task that runs far past it. (Spacing inspections by
     1/√hazard is the classic near-optimal trade-off between the number of checks and the delay in noticing the
     change.) Before `low` the
-    task is checked once early (fast failures) and then at the start of the window.
+    task is checked once early (fast failures) and then at the start of the window; with a `ramp`, also in between,
+    each check a `ramp` share of the time elapsed after the one before (so a job far quicker than usual is seen
+    soon, at a few checks' cost).
     """
 
     low: float
@@ -85,7 +92,8 @@ class Schedule:
     first: float = 5.0  # the early check
     pending: float = 10.0  # while the task waits in the queue
     shortest: float = 2.0
-    longest: float = 120.0
+    longest: float = 120.0  # from the start of the window on (and before it, without a ramp)
+    ramp: float | None = None  # before the window: checks `ramp` × elapsed apart (None: straight to the window)
 
     @property
     def tail(self) -> float:
@@ -103,7 +111,10 @@ class Schedule:
         if elapsed < self.first:
             return max(1.0, self.first - elapsed)
         if elapsed < self.low:
-            return min(self.longest, max(self.shortest, self.low - elapsed))
+            to_window = self.low - elapsed
+            if self.ramp is not None:  # never past the window's start
+                return max(self.shortest, min(to_window, self.ramp * elapsed))
+            return min(self.longest, max(self.shortest, to_window))
         return self.interval(elapsed)
 
 
@@ -111,8 +122,16 @@ def schedule_for(model: Model, seconds: float | None, tier: str | None, *, atten
     """The schedule for a task of this model, output length and tier (denser when someone is waiting)."""
     low, high = catalog.typical_wait(model, seconds, tier)
     first = min(10.0, max(3.0, low / 4))
-    if attentive:  # someone is waiting inside a tool call: check queued tasks and the window more often
-        return Schedule(low=float(low), high=float(high), k=0.35, first=min(first, 3.0), pending=3.0)
+    if attentive:  # someone is waiting inside a tool call: see the end within about 2 s wherever it falls
+        return Schedule(
+            low=float(low),
+            high=float(high),
+            k=0.35,
+            first=min(first, 3.0),
+            pending=3.0,
+            longest=ATTENTIVE_LONGEST,
+            ramp=ATTENTIVE_RAMP,
+        )
     return Schedule(low=float(low), high=float(high), k=0.75, first=first)
 
 

@@ -162,3 +162,56 @@ class ModesView(BaseModel):
     region: str
     modes: list[ModeView]
     guardrails: list[str]
+
+
+class ModeSummary(BaseModel):
+    """One mode in the overview: when to use it, its default model, the models that serve it."""
+
+    mode: str
+    use_when: str
+    default_model: str | None
+    models: list[str]
+
+
+class ModesOverview(BaseModel):
+    """list_modes without a model: every mode of a region, each model in one line."""
+
+    message: str
+    region: str
+    modes: list[ModeSummary]
+    models: dict[str, str] = Field(description="model id → its key limits in one line")
+
+
+class ModelLimits(BaseModel):
+    """list_modes with a model: all its limits in a region, and where each number comes from."""
+
+    message: str
+    id: str
+    summary: str
+    name_in_region: str | None = None
+    regions: list[str]
+    names: dict[str, str] = Field({}, description="region → the model's name there, where it is not the id")
+    preview: bool
+    modes: dict[str, dict[str, Any] | str] = Field(description="mode → its media inputs (VACE: per function)")
+    default_for: list[str]
+    parameter_style: str
+    resolutions: list[str] = []
+    sizes: list[str] = []
+    aspect_ratios: list[str] = []
+    durations: str
+    sound: str
+    soundtrack: bool
+    multi_shot: bool
+    prompt: str
+    prompt_max_chars: int | None = None
+    negative_prompt_max_chars: int | None = None
+    references: dict[str, int] = {}
+    media_limits: dict[str, str] = {}
+    submit_rps: int | None = None
+    concurrent_tasks: int | None = None
+    typical_wait: str
+    price_per_second: dict[str, float] | None = None
+    price_currency: str | None = None
+    price_is_estimate: bool = True
+    notes: list[str] = []
+    sources: dict[str, str] = Field(description="fact → where its number comes from")

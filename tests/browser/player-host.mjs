@@ -222,11 +222,14 @@ async function openView(page, client, id, toolName, args, resource, tools) {
   return result;
 }
 
+// A tool result's facts: the JSON of its text (wan-mcp sends them once, as text), or its structured content.
+const resultData = (result) => result.structuredContent ?? (result.isError ? null : JSON.parse(result.content[0].text));
+
 async function scenario(page, client, tools, resource) {
   const args = { mode: "t2v", prompt: options.prompt, duration: Number(options.duration), resolution: "720P" };
   await page.evaluate((text) => window.host.say(text), `Make a ${options.duration}-second video: ${options.prompt}.`);
   const submitted = await openView(page, client, "submit", "submit_video", { ...args, wait_seconds: 0 }, resource, tools);
-  const job = submitted.structuredContent.task;
+  const job = resultData(submitted).task;
   report.submitted = { handle: job.handle, state: job.state, status: job.status, nextPoll: job.next_poll_after_seconds };
   let id = "submit";
   if (options.scenario === "agent-poll") {
@@ -234,11 +237,11 @@ async function scenario(page, client, tools, resource) {
     for (let i = 0; i < 10; i++) {
       const waited = await client.callTool({ name: "poll_task", arguments: { task_id: job.handle, wait_seconds: 5 } });
       report.calls.push({ at: at(), method: "agent tools/call", target: "poll_task" });
-      if (waited.structuredContent?.state === "delivered") break;
+      if (resultData(waited)?.state === "delivered") break;
     }
     id = "poll";
     const polled = await openView(page, client, id, "poll_task", { task_id: job.handle }, resource, tools);
-    report.polled = { meta: polled._meta ?? null, state: polled.structuredContent?.state };
+    report.polled = { meta: polled._meta ?? null, state: resultData(polled)?.state };
   }
   const frame = await appFrame(page, id);
   let shot = !options["running-screenshot"];
@@ -249,7 +252,7 @@ async function scenario(page, client, tools, resource) {
     }
   });
   if (end !== "ready") throw new Error(`the player ended in phase ${end}: ${report.phases.at(-1).label}: ${report.phases.at(-1).detail}`);
-  report.job = (await client.callTool({ name: "poll_task", arguments: { task_id: job.handle } })).structuredContent;
+  report.job = resultData(await client.callTool({ name: "poll_task", arguments: { task_id: job.handle } }));
   await playVideo(page, frame);
   report.facts = await frame.evaluate(() => [...document.querySelectorAll("#facts div")].map((d) => d.textContent));
   report.saveOffered = await frame.evaluate(() => !document.getElementById("save").hidden);

@@ -15,6 +15,7 @@ import anyio
 from mcp.server import MCPServer
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 from pydantic import AnyHttpUrl
 from starlette.requests import Request
@@ -28,15 +29,18 @@ from wan_mcp.server.context import Runtime
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
 from wan_mcp.server.http import DownloadLinks, TokenVerifier, refuse_tokens_in_urls, security_for
 from wan_mcp.server.resources import register_resources
+from wan_mcp.server.schemas import lean_schema
 from wan_mcp.server.strict import StrictArguments
 from wan_mcp.service import WanService
 from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.studio import Studio
 
-_READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
-_PAID = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+# Hints equal to the spec's defaults (readOnly false, destructive true, idempotent false, openWorld true) are left
+# out; every tool still says readOnlyHint or destructiveHint outright (directories look for one of them).
+_READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+_PAID = ToolAnnotations(destructive_hint=False)
 _PLAYER = {"meta": player.TOOL_META}  # hosts with MCP Apps show the player beside these tools' results
-_LOCAL = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+_LOCAL = ToolAnnotations(destructive_hint=False, open_world_hint=False)
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class ToolSpec:
 
 
 def _media_note() -> str:
-    return "" if media.available() else " Needs the media extra: pip install 'wan-mcp[media]'."
+    return "" if media.available() else " Needs: pip install 'wan-mcp[media]'."
 
 
 def tool_specs() -> list[ToolSpec]:
@@ -64,44 +68,40 @@ def tool_specs() -> list[ToolSpec]:
         ToolSpec(
             tools.poll_task,
             "Check (and wait for) a video job",
-            ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True),
+            ToolAnnotations(destructive_hint=False, idempotent_hint=True),
             options=_PLAYER,
         ),
         ToolSpec(tools.list_tasks, "List video jobs", _READ_ONLY),
         ToolSpec(
             tools.cancel_task,
             "Cancel a queued video job",
-            ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True),
+            ToolAnnotations(destructive_hint=True, idempotent_hint=True),
         ),
         ToolSpec(
             tools.extract_frame,
             "Take a frame from a video",
-            ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False),
-            "Save a frame of a video as a PNG in the output folder, ready to pass as `image` (i2v) or "
-            "`first_frame`/`last_frame` (kf2v): the first, the last (for chaining), or the one at a time in seconds. "
-            "The source is a task id or handle of a finished job, or a local video file.",
+            ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False),
+            "Save the first, the last (for chaining) or the frame at a time of a finished job's video or a local "
+            "video as a PNG, ready to pass as image (i2v) or first_frame/last_frame (kf2v).",
             media=True,
         ),
         ToolSpec(
             tools.merge_media,
             "Join videos, add a soundtrack",
             _LOCAL,
-            "Concatenate videos in order into one MP4 in the output folder (streams copied without re-encoding when "
-            "they match, re-encoded when they do not), optionally laying a soundtrack over it: audio_mode 'replace' "
-            "or 'mix', trimmed to the video or to the audio. The result's duration is verified against the inputs. "
-            "Also the way to add sound to a silent kf2v or VACE video.",
+            "Join videos in order into one MP4 (streams copied when they match, else re-encoded), optionally with a "
+            "soundtrack; its duration is verified against the inputs. The way to add sound to a silent kf2v or VACE "
+            "video.",
             media=True,
         ),
         ToolSpec(
             tools.make_long_video,
             "Make a video longer than one clip",
             _PAID,
-            "Generate a film of several shots: the first from text (t2v) or from `image` (i2v), each next one from "
-            "the previous shot's last frame (i2v), then join them into one verified MP4. Planned whole first: "
-            "dry_run=true returns every segment, the total billed seconds, cost and wait without spending. Each "
-            "segment is a paid job; calling again with the same shots resumes (finished segments are never paid "
-            "twice). Poll the returned handle with poll_task. For up to 30 s in one job, Wan 3.0 (submit_video, "
-            f"model {catalog.longest_model('t2v').id}) is an alternative.",
+            "A film of several shots, each a paid job (the first from text or image, each next from the last frame "
+            "before it) joined into one verified MP4. dry_run=true prices it all. Calling again with the same shots "
+            "resumes without paying twice. Poll the handle with poll_task. Up to 30 s in one job: submit_video with "
+            f"{catalog.longest_model('t2v').id}.",
             media=True,
             options=_PLAYER,
         ),
@@ -109,9 +109,8 @@ def tool_specs() -> list[ToolSpec]:
             tools.extend_video,
             "Extend a video",
             _PAID,
-            "Continue a finished video (a task id, handle or local file): generate the next segment from its last "
-            "frame (i2v), or continue its last clip of up to 3 s with VACE (method vace), and join the new part to "
-            "the original into one verified MP4. A paid job; dry_run=true prices it. Poll the returned handle with "
+            "Continue a finished video (task id, handle or local file) from its last frame (i2v) or its last clip "
+            "(VACE), joined to it in one verified MP4. A paid job: dry_run=true prices it; poll the handle with "
             "poll_task.",
             media=True,
             options=_PLAYER,
@@ -127,27 +126,37 @@ def tool_error(exc: WanMcpError, secrets: tuple[str, ...]) -> ToolError:
     return ToolError(redact(f"{exc.code}: {exc.message} Fix: {exc.fix}", secrets))
 
 
-def register_tools(mcp: MCPServer[Any], secrets: tuple[str, ...]) -> None:
-    """Register every tool; a WanMcpError it raises reaches the client as a ToolError in our format."""
+def guarded(fn: Callable[..., Awaitable[Any]], secrets: tuple[str, ...]) -> Callable[..., Awaitable[Any]]:
+    """The tool function, with a WanMcpError it raises turned into the client's ToolError in our format."""
+
+    @functools.wraps(fn)
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await fn(*args, **kwargs)
+        except WanMcpError as exc:
+            raise tool_error(exc, secrets) from None
+
+    return call
+
+
+def build_tools(secrets: tuple[str, ...]) -> list[Tool]:
+    """Every tool as published: its lean input schema (closed sets as enums) and no output schema (a result is one
+    compact JSON text, see `results.py`)."""
+    built = []
     for spec in tool_specs():
         description = spec.description or inspect.cleandoc(spec.fn.__doc__ or "")
-
-        def guarded(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-            @functools.wraps(fn)
-            async def call(*args: Any, **kwargs: Any) -> Any:
-                try:
-                    return await fn(*args, **kwargs)
-                except WanMcpError as exc:
-                    raise tool_error(exc, secrets) from None
-
-            return call
-
-        mcp.tool(
+        gated = confirm.gate_tool(spec.fn) if spec.fn.__name__ in confirm.PAID_TOOLS else spec.fn
+        tool = Tool.from_function(
+            guarded(gated, secrets),
             title=spec.title,
             description=description + (_media_note() if spec.media else ""),
             annotations=spec.annotations,
+            structured_output=False,
             **spec.options,
-        )(guarded(confirm.gate_tool(spec.fn) if spec.fn.__name__ in confirm.PAID_TOOLS else spec.fn))
+        )
+        tool.parameters = lean_schema(tool.parameters)
+        built.append(tool)
+    return built
 
 
 @asynccontextmanager
@@ -199,10 +208,10 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
         version=__version__,
         lifespan=lifespan,
         log_level=level,  # type: ignore[arg-type]
+        tools=build_tools(settings.secrets),
         extensions=[player.apps_extension()],
         **auth,
     )
-    register_tools(mcp, settings.secrets)
     register_resources(mcp, settings, lambda: live.get("runtime"))
     player.add_video_resource(mcp)
     mcp.middleware.append(StrictArguments(mcp, settings.secrets))  # closed input schemas, strict arguments
@@ -247,4 +256,4 @@ def serve_http(settings: Settings, host: str, port: int) -> None:
     uvicorn.run(refuse_tokens_in_urls(app), host=host, port=port, access_log=False, log_level=level)
 
 
-__all__ = ["build_server", "running", "serve_http", "tool_specs"]
+__all__ = ["build_server", "build_tools", "running", "serve_http", "tool_specs"]

@@ -18,19 +18,20 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import functools
 import json
 import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError as SchemaError
-from jsonschema.protocols import Validator
+from typing import TYPE_CHECKING, Any
 
 from wan_mcp.errors import Problem
+
+if TYPE_CHECKING:  # jsonschema is imported with the first check, not when the server starts
+    from jsonschema.exceptions import ValidationError as SchemaError
+    from jsonschema.protocols import Validator
 
 REFUSED = "Refused before anything was sent or paid:"
 MAX_PROBLEM_LINES = 10
@@ -70,12 +71,18 @@ class ToolSchema:
 
     name: str
     schema: dict[str, Any]
-    validator: Validator
 
     @classmethod
     def of(cls, name: str, input_schema: Mapping[str, Any]) -> ToolSchema:
-        schema = close_schema(input_schema)
-        return cls(name, schema, validators.validator_for(schema, default=Draft202012Validator)(schema))
+        return cls(name, close_schema(input_schema))
+
+    @functools.cached_property
+    def validator(self) -> Validator:
+        """The strict check of this schema, compiled with the first call that needs it (listing tools does not)."""
+        from jsonschema import Draft202012Validator, validators  # noqa: PLC0415
+
+        checker: Validator = validators.validator_for(self.schema, default=Draft202012Validator)(self.schema)
+        return checker
 
     def problems(self, arguments: Any) -> list[Problem]:
         """Everything wrong with `arguments`, each problem once, in the order the caller gave the names (empty when

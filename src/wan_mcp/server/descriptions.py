@@ -7,13 +7,13 @@ import inspect
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
 from pydantic import Field
 
 from wan_mcp import catalog
 from wan_mcp.catalog import MODES
 from wan_mcp.requests import VideoRequest, arguments_used
 from wan_mcp.service import MAX_WAIT_SECONDS
-from wan_mcp.views import SubmitView
 
 INSTRUCTIONS = """\
 wan-mcp makes videos with Alibaba's Wan models (DashScope). Workflow:
@@ -25,62 +25,61 @@ wan-mcp makes videos with Alibaba's Wan models (DashScope). Workflow:
 4. When done, poll_task gives the local file (downloaded and SHA-256 verified); result URLs die after 24 hours.
 Failed tasks are not billed; errors say what to do. kf2v and VACE are silent."""
 
+WAIT_HELP = "hold the call up to this long, with progress"
+DRY_RUN_HELP = "price only: nothing is sent or paid"
+
 ARGUMENT_HELP: dict[str, str] = {
-    "mode": "What to make: t2v text→video, i2v animate one image, kf2v transition from first_frame to last_frame, "
-    "r2v keep reference characters consistent, vace edit a video, s2v a portrait speaks an audio, animate a "
-    "character follows a video.",
-    "prompt": "What happens: subject, scene, motion, camera, lighting, style. Multi-shot: 'Shot 1 [0-3s]: …'.",
-    "model": "A Wan model id (see list_modes); omit for the mode's default in your region.",
-    "negative_prompt": "What to avoid (e.g. 'blurry, text, watermark').",
-    "size": "Exact frame size W*H (size-style models, e.g. 1280*720). Or give resolution + aspect_ratio.",
-    "resolution": "Quality tier: 480P, 720P or 1080P (default 720P: cheaper and faster than DashScope's 1080P).",
-    "aspect_ratio": "16:9, 9:16, 1:1, 4:3, 3:4 (Wan 3.0 also 21:9, adaptive). i2v/kf2v follow the image instead.",
-    "duration": "Output seconds; every second is billed (default 5).",
-    "shot_type": "'multi' for several shots in one video (wan2.6 only; turns prompt_extend on).",
-    "prompt_extend": "Let DashScope rewrite the prompt for richer detail (default on); false keeps your wording.",
-    "audio": "Your soundtrack (WAV/MP3, 3–30 s, ≤ 15 MB): URL or local path. Cut if longer than the video, silence "
-    "after it if shorter. For s2v: the speech or song that drives the portrait.",
-    "generate_audio": f"Sound on/off for models with a switch ({', '.join(catalog.model_ids(audio='switch'))}).",
-    "seed": "0–2147483647 for repeatable results; omit for random.",
+    "mode": "t2v text, i2v one image, kf2v first+last frame, r2v reference characters, vace edit a video, s2v "
+    "talking portrait, animate a character moves like a video.",
+    "prompt": "Subject, scene, motion, camera, lighting, style. Multi-shot: 'Shot 1 [0-3s]: …'.",
+    "model": "A model id from list_modes; default: the mode's default in your region.",
+    "negative_prompt": "What to avoid.",
+    "size": "Exact W*H (size-style models); or give resolution and aspect_ratio.",
+    "resolution": "Default 720P (cheaper, faster than DashScope's 1080P).",
+    "aspect_ratio": "21:9, adaptive: Wan 3.0 only. From an image its ratio is kept.",
+    "duration": "Seconds, each billed (default 5).",
+    "shot_type": "multi: several shots in one video (wan2.6; turns prompt_extend on).",
+    "prompt_extend": "DashScope enriches the prompt (default on); false keeps your wording.",
+    "audio": "Your soundtrack (WAV/MP3, 3–30 s, ≤ 15 MB; URL or local path), cut to the video or padded with "
+    "silence. s2v: the speech or song.",
+    "generate_audio": "Sound on/off where the model has a switch.",
+    "seed": "0–2147483647 for repeatable results.",
     "watermark": "Add the 'AI生成' watermark (default false).",
-    "image": "The image to animate (i2v first frame; s2v/animate the person): https URL, oss://, data: URI (i2v) "
-    "or local path.",
-    "first_frame": "kf2v (and VACE extension): the first frame image.",
-    "last_frame": "kf2v: the last frame image.",
-    "references": "r2v: 1–5 reference images/videos (≤ 3 videos), named character1, character2… in the prompt. "
-    "Wan 3.0 also takes audio references.",
-    "template": "Effect template name (wanx2.1 i2v/kf2v models, e.g. 'flying', 'hanfu-1'); replaces the prompt.",
-    "function": "VACE: image_reference, video_repainting, video_edit, video_extension or video_outpainting.",
-    "video": "VACE/animate/videoedit: the input video (MP4).",
-    "mask_image": "VACE video_edit: mask image (white = edit, black = keep).",
-    "mask_frame_id": "VACE video_edit: which frame mask_image belongs to (1 = first).",
-    "mask_video": "VACE video_edit: a mask video instead of mask_image.",
-    "ref_images": "VACE: reference images (image_reference 1–3; other functions 1).",
-    "obj_or_bg": "VACE image_reference: for each ref image 'obj' (subject) or 'bg' (background, at most one).",
-    "control_condition": "VACE: posebodyface, posebody, depth or scribble (repainting); '', posebodyface, depth.",
-    "strength": "VACE video_repainting: 0–1 (default 1).",
-    "mask_type": "VACE video_edit: tracking (default) or fixed.",
-    "expand_ratio": "VACE video_edit: grow the mask by 0–1 (default 0.05).",
-    "expand_mode": "VACE video_edit: hull (default), bbox or original.",
-    "first_clip": f"VACE extension (≤ 3 s with last_clip) or {', '.join(catalog.takes('first_clip', 'i2v'))}: the clip "
-    "to continue.",
-    "last_clip": "VACE video_extension: the clip to lead into.",
-    "top_scale": "VACE outpainting: 1.0–2.0.",
-    "bottom_scale": "VACE outpainting: 1.0–2.0.",
-    "left_scale": "VACE outpainting: 1.0–2.0.",
-    "right_scale": "VACE outpainting: 1.0–2.0.",
-    "quality": "animate: std (cheaper, default) or pro.",
-    "check_image": "animate: pre-check the image (default true).",
-    "audio_setting": f"{', '.join(catalog.takes('audio_setting'))}: auto (new sound) or origin (keep the input's "
-    "sound).",
-    "reference_voices": "r2v: a voice (WAV/MP3 URL or path) per reference, in the order of references; null for none.",
+    "image": "i2v: the first frame; s2v/animate: the person. URL, oss://, data: URI (i2v) or local path.",
+    "first_frame": "The first frame image.",
+    "last_frame": "The last frame image.",
+    "references": "1–5 images/videos (≤ 3 videos), called character1, character2… in the prompt (Wan 3.0: also audio).",
+    "template": "Effect template (wanx2.1, e.g. 'flying'); replaces the prompt.",
+    "function": f"The VACE function (required for {', '.join(catalog.takes('function'))}).",
+    "video": "The input video (MP4).",
+    "mask_image": "video_edit: the mask (white = edit, black = keep).",
+    "mask_frame_id": "video_edit: the frame mask_image is for (1 = first).",
+    "mask_video": "video_edit: a mask video instead of mask_image.",
+    "ref_images": "Reference images (image_reference 1–3, other functions 1).",
+    "obj_or_bg": "image_reference: per ref image, subject (obj) or background (bg, at most one).",
+    "control_condition": "video_repainting: any but ''; video_edit, video_extension: '', posebodyface or depth.",
+    "strength": "video_repainting: 0–1 (default 1).",
+    "mask_type": "video_edit (default tracking).",
+    "expand_ratio": "video_edit: grow the mask by 0–1 (default 0.05).",
+    "expand_mode": "video_edit (default hull).",
+    "first_clip": "The clip to continue (VACE: ≤ 3 s with last_clip).",
+    "last_clip": "video_extension: the clip to lead into.",
+    "top_scale": "video_outpainting: 1.0–2.0.",
+    "bottom_scale": "video_outpainting: 1.0–2.0.",
+    "left_scale": "video_outpainting: 1.0–2.0.",
+    "right_scale": "video_outpainting: 1.0–2.0.",
+    "quality": "Default std (cheaper).",
+    "check_image": "Pre-check the image (default true).",
+    "audio_setting": f"{', '.join(catalog.takes('audio_setting'))}: auto makes new sound, origin keeps the input's.",
+    "reference_voices": "A voice (WAV/MP3 URL or path) per reference, in their order; null for none.",
     "reference_file": "Wan 3.0: a document as reference (needs prompt_extend).",
-    "reference_link": "Wan 3.0: a web page URL as reference (needs prompt_extend).",
+    "reference_link": "Wan 3.0: a web page as reference (needs prompt_extend).",
 }
 
 
 def argument_modes() -> dict[str, list[str]]:
-    """For each argument, the modes in which some model uses it (from the catalog)."""
+    """For each argument, the modes in which some model uses it (from the catalog); generate_audio only where a
+    model has a sound switch (elsewhere it is accepted and has nothing to change)."""
     used: dict[str, set[str]] = {name: set() for name in VideoRequest.model_fields}
     for model in catalog.MODELS:
         if model.kind != "generation":
@@ -88,24 +87,30 @@ def argument_modes() -> dict[str, list[str]]:
         for mode, spec in model.modes.items():
             for function in spec.functions or [None]:
                 for name in arguments_used(model, mode, function):
-                    used.setdefault(name, set()).add(mode)
+                    if name != "generate_audio" or model.audio == "switch":
+                        used.setdefault(name, set()).add(mode)
     return {name: [m for m in MODES if m in modes] for name, modes in used.items()}
 
 
 def argument_description(name: str, modes: list[str]) -> str:
-    return f"{ARGUMENT_HELP.get(name, name)} [modes: {', '.join(modes)}]"
+    """The argument's help after the modes that use it: none named when every mode does (or the help names a VACE
+    function), the modes that do not when they are fewer."""
+    help_text = ARGUMENT_HELP.get(name, name)
+    others = [m for m in MODES if m not in modes]
+    if not others or (modes == ["vace"] and help_text.startswith(tuple(catalog.VACE_FUNCTIONS))):
+        return help_text  # a VACE function's name says the mode
+    return f"[not {' '.join(others)}] {help_text}" if len(others) < len(modes) else f"[{' '.join(modes)}] {help_text}"
 
 
 def submit_description() -> str:
     """The submit_video description, with limits taken from the catalog's default models."""
     lines = [
-        "Submit a Wan video job (or, with dry_run=true, only validate it and return the exact request, the cost "
-        "and the wait: nothing is sent). Billed per second of output video; failed tasks are not billed. Tell the "
-        "user the cost and the expected wait before submitting. Requests that would fail or be silently changed "
-        "(prompt too long, audio on a silent model, wrong size…) are refused before anything is spent, naming the "
-        "argument and the fix.",
+        "Make a Wan video: a paid job, billed per second of output (failed tasks are not). First call it with "
+        "dry_run=true (validates, returns the exact request, cost and wait, sends nothing), tell the user the cost "
+        "and the wait, and submit once they agree. A request that would fail or be silently changed (prompt too "
+        "long, audio on a silent model, wrong size…) is refused before anything is spent, with the fix.",
         "",
-        "Defaults per mode (Beijing; list_modes shows every model and region):",
+        "Default models (Beijing; list_modes has all):",
     ]
     for mode in MODES:
         model = catalog.default_model(mode, catalog.DEFAULT_REGION)
@@ -116,13 +121,12 @@ def submit_description() -> str:
         sound = {"silent": "silent", "auto": "with sound", "switch": "sound on/off", "driven": "audio-driven"}[
             model.audio
         ]
-        limit = f", prompt ≤ {model.prompt_max} chars" if model.prompt_max else ""
+        limit = f", prompt ≤ {model.prompt_max}" if model.prompt_max else ""
         lines.append(f"- {mode}: {model.id} — {length}, {sound}{limit}")
     lines += [
         "",
-        f"wait_seconds (0–{MAX_WAIT_SECONDS}) holds the call with progress updates; the job continues either way. "
-        "Result URLs and task ids die after 24 h: the video is downloaded as soon as it exists. After a client "
-        "timeout, poll the task id: never resubmit.",
+        "wait_seconds holds the call with progress; the job goes on either way and its video is downloaded as soon "
+        "as it exists (result URLs die after 24 h). After a client timeout, poll the task id: never resubmit.",
     ]
     return "\n".join(lines)
 
@@ -139,7 +143,7 @@ def submit_signature() -> inspect.Signature:
             "dry_run",
             inspect.Parameter.KEYWORD_ONLY,
             default=False,
-            annotation=Annotated[bool, Field(description="validate and price only; nothing is sent or paid")],
+            annotation=Annotated[bool, Field(description=DRY_RUN_HELP)],
         )
     )
     parameters.append(
@@ -149,10 +153,7 @@ def submit_signature() -> inspect.Signature:
             default=False,
             annotation=Annotated[
                 bool,
-                Field(
-                    description="submit even if an identical job is pending, running or done within the last hour "
-                    "(by default that job is returned instead of paying twice)"
-                ),
+                Field(description="submit even if an identical job ran in the last hour"),
             ],
         )
     )
@@ -161,9 +162,7 @@ def submit_signature() -> inspect.Signature:
             "wait_seconds",
             inspect.Parameter.KEYWORD_ONLY,
             default=0,
-            annotation=Annotated[
-                int, Field(ge=0, le=MAX_WAIT_SECONDS, description="hold up to this long for the result, with progress")
-            ],
+            annotation=Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description=WAIT_HELP)],
         )
     )
-    return inspect.Signature(parameters, return_annotation=SubmitView)
+    return inspect.Signature(parameters, return_annotation=CallToolResult)

@@ -1,5 +1,5 @@
 """The video player shown inside the chat (MCP Apps): its `ui://` resource, the tools' binding to it, the verified
-video served to it in chunks over MCP, and the few facts it needs beside a tool's structured content.
+video served to it in chunks over MCP, and the few facts it needs beside a tool's result text.
 
 The video reaches the sandboxed player as MCP resources (`wan://videos/{key}/{part}`), read through the host's bridge
 and assembled into a `data:` URL: it plays the verified local file, works over stdio, streamable HTTP and with the
@@ -22,7 +22,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from wan_mcp.files import sha256_file
 from wan_mcp.server.context import Runtime, current_tenant, runtime
 from wan_mcp.service.manage import DeliveredFile
-from wan_mcp.views import TaskView
+from wan_mcp.views import SubmitView, TaskView
 
 PLAYER_URI = "ui://wan-mcp/player"
 TOOL_META: dict[str, Any] = {"ui": {"resourceUri": PLAYER_URI}}
@@ -34,7 +34,7 @@ CHUNK_BYTES = 3 * 512 * 1024
 base64 of consecutive parts as they come."""
 
 RESULT_META_KEY = "wan-mcp/player"
-"""The key, in a tool result's `_meta`, of what the player shows that the structured content lacks."""
+"""The key, in a tool result's `_meta`, of what the player shows that the result's text leaves out."""
 
 
 def player_html() -> str:
@@ -112,8 +112,9 @@ def add_video_resource(mcp: MCPServer[Any]) -> None:
 
 
 async def result_meta(run: Runtime, view: TaskView, tenant: str | None) -> dict[str, Any]:
-    """What the player shows that a job's structured content lacks (`_meta["wan-mcp/player"]`): the cost, and
-    whether it has sound when the file was not probed (chains)."""
+    """What the player shows that a job's result text leaves out (`_meta["wan-mcp/player"]`, for Apps clients only,
+    never the model's context): the cost, whether it has sound when the file was not probed (chains), the prompt and
+    the usual wait."""
     record = await run.service.record(view.handle, tenant)
     facts: dict[str, Any]
     if record is not None:
@@ -124,6 +125,8 @@ async def result_meta(run: Runtime, view: TaskView, tenant: str | None) -> dict[
             "currency": estimate.currency,
             "estimate": estimate.price_is_estimate,
             "sound": estimate.sound,
+            "prompt": record.prompt,
+            "wait": estimate.wait_text,
         }
     else:
         chain = await run.runner.find(view.handle, tenant)
@@ -134,7 +137,14 @@ async def result_meta(run: Runtime, view: TaskView, tenant: str | None) -> dict[
             "currency": totals.get("currency"),
             "estimate": True,
             "sound": any(s.get("sound") for s in segments) if segments else None,
+            "prompt": view.prompt,
+            "wait": totals.get("wait_text"),
         }
     if facts["cost"] is not None:
         facts["cost"] = round(float(facts["cost"]), 2)
     return {RESULT_META_KEY: {k: v for k, v in facts.items() if v is not None}}
+
+
+def plan_meta(view: SubmitView) -> dict[str, Any]:
+    """What the player shows of a dry run that its result text leaves out: the usual wait."""
+    return {RESULT_META_KEY: {"wait": view.estimate.wait_text}}

@@ -101,8 +101,8 @@ class Studio:
             width=facts.width,
             height=facts.height,
             source=str(video),
-            message=f"Saved the frame at {when:.2f} s as {path}: pass it as image (i2v) or as first_frame or "
-            "last_frame (kf2v).",
+            message=f"Saved the frame at {when:.2f} s: pass its path as image (i2v), or as first_frame or last_frame "
+            "(kf2v).",
         )
 
     async def merge(
@@ -135,8 +135,8 @@ class Studio:
             reencoded=result.reencoded,
             has_audio=result.has_audio,
             size_bytes=result.size_bytes,
-            message=f"Saved {len(paths)} video(s) {how} as {result.path} ({result.duration:.2f} s, verified against "
-            f"the inputs' {result.inputs_duration:.2f} s){' with sound' if result.has_audio else ''}.",
+            message=f"Saved {len(paths)} video(s) {how} into one MP4{' with sound' if result.has_audio else ''}, its "
+            "length verified against the inputs'.",
         )
 
     async def extension_spec(
