@@ -20,7 +20,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from conftest import CANARY_KEY, LiveEmulator
+from conftest import CANARY_KEY, LiveEmulator, result_data
 from test_hosted import free_port
 from wan_mcp.cli import main
 from wan_mcp.config import load_settings
@@ -82,11 +82,11 @@ async def test_list_tasks_and_the_spend_resource(emulator: LiveEmulator, tmp_pat
     async with WanService.open(settings) as service:
         await three_jobs(service, emulator)
     async with Client(build_server(settings)) as client:
-        listed = (await client.call_tool("list_tasks", {})).structured_content
+        listed = result_data(await client.call_tool("list_tasks", {}))
         contents = (await client.read_resource("wan://spend")).contents[0]
     assert listed is not None
     costs = {t["prompt"]: (t.get("cost"), t.get("currency")) for t in listed["tasks"]}
-    assert costs == {"delivered": (pytest.approx(1.8), "CNY"), "failed": (0, "CNY"), "running": (None, "CNY")}
+    assert costs == {"delivered": (pytest.approx(1.8), "CNY"), "failed": (0, "CNY"), "running": (None, None)}
     spend = json.loads(contents.text)  # type: ignore[union-attr]
     assert spend["today"][0]["spent"] == pytest.approx(1.8) and spend["today"][0]["running_jobs"] == 1
     assert spend["by_model"][0]["model"] == "wan2.6-t2v" and "by_tenant" not in spend
@@ -124,11 +124,15 @@ def tenants_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def hosted(emulator: LiveEmulator, tmp_path: Path) -> Iterator[str]:
-    """A hosted wan-mcp over HTTP with two tenants and an operator token."""
+def hosted(emulator: LiveEmulator, tmp_path: Path, postgres_url: str) -> Iterator[str]:
+    """A hosted wan-mcp over (stateless) HTTP on a PostgreSQL journal, with two tenants and an operator token."""
     port = free_port()
     env = emulator.server_env(
-        tmp_path, inherit=True, WAN_MCP_TENANTS=str(tenants_file(tmp_path)), WAN_MCP_HTTP_TOKEN=OPERATOR
+        tmp_path,
+        inherit=True,
+        WAN_MCP_TENANTS=str(tenants_file(tmp_path)),
+        WAN_MCP_HTTP_TOKEN=OPERATOR,
+        WAN_MCP_DATABASE_URL=postgres_url,
     )
     command = [sys.executable, "-m", "wan_mcp", "serve", "--transport", "streamable-http", "--port", str(port)]
     with (tmp_path / "stderr.log").open("ab") as log:
@@ -177,11 +181,11 @@ def test_hosted_budgets_and_spend_by_tenant(hosted: str, emulator: LiveEmulator)
             as_user(hosted, TOKENS["alice"]) as alice,
             as_user(hosted, TOKENS["bob"], elicitation_callback=yes) as bob,
         ):
-            first = (await alice.call_tool("submit_video", job("alice one"))).structured_content
+            first = result_data(await alice.call_tool("submit_video", job("alice one")))
             over = await alice.call_tool("submit_video", job("alice two"))
-            bobs = (await bob.call_tool("submit_video", job("bob one"))).structured_content
+            bobs = result_data(await bob.call_tool("submit_video", job("bob one")))
             async with as_user(hosted, TOKENS["bob"], elicitation_callback=yes, mode="legacy") as handshake:
-                unasked = (await handshake.call_tool("submit_video", job("bob two"))).structured_content
+                unasked = result_data(await handshake.call_tool("submit_video", job("bob two")))
             return first, over, bobs, unasked, await spend_of(alice), await spend_of(bob)
 
     emulator.faults(processing_seconds=SLOW)

@@ -53,6 +53,7 @@ class ToolSpec:
     description: str | None = None
     media: bool = False  # needs the media extra
     options: dict[str, Any] = field(default_factory=dict)
+    present: Callable[[Any, Any], Awaitable[Any]] | None = None  # the function's view → the tool's result
 
 
 def _media_note() -> str:
@@ -64,7 +65,14 @@ def tool_specs() -> list[ToolSpec]:
     tools.submit_video.__signature__ = submit_signature()  # type: ignore[attr-defined]
     return [
         ToolSpec(tools.list_modes, "List Wan modes and models", _READ_ONLY),
-        ToolSpec(tools.submit_video, "Submit a Wan video job", _PAID, submit_description(), options=_PLAYER),
+        ToolSpec(
+            tools.submit_video,
+            "Submit a Wan video job",
+            _PAID,
+            submit_description(),
+            options=_PLAYER,
+            present=tools.present_submit,
+        ),
         ToolSpec(
             tools.poll_task,
             "Check (and wait for) a video job",
@@ -104,6 +112,7 @@ def tool_specs() -> list[ToolSpec]:
             f"{catalog.longest_model('t2v').id}.",
             media=True,
             options=_PLAYER,
+            present=tools.present_chain,
         ),
         ToolSpec(
             tools.extend_video,
@@ -114,6 +123,7 @@ def tool_specs() -> list[ToolSpec]:
             "poll_task.",
             media=True,
             options=_PLAYER,
+            present=tools.present_chain,
         ),
     ]
 
@@ -139,15 +149,28 @@ def guarded(fn: Callable[..., Awaitable[Any]], secrets: tuple[str, ...]) -> Call
     return call
 
 
+def presented(
+    fn: Callable[..., Awaitable[Any]], present: Callable[[Any, Any], Awaitable[Any]]
+) -> Callable[..., Awaitable[Any]]:
+    """The tool function whose view (after any confirmation gate) becomes the tool's result through `present`."""
+
+    @functools.wraps(fn)
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return await present(kwargs["ctx"], await fn(*args, **kwargs))
+
+    return call
+
+
 def build_tools(secrets: tuple[str, ...]) -> list[Tool]:
     """Every tool as published: its lean input schema (closed sets as enums) and no output schema (a result is one
     compact JSON text, see `results.py`)."""
     built = []
     for spec in tool_specs():
         description = spec.description or inspect.cleandoc(spec.fn.__doc__ or "")
-        gated = confirm.gate_tool(spec.fn) if spec.fn.__name__ in confirm.PAID_TOOLS else spec.fn
+        fn = confirm.gate_tool(spec.fn) if spec.fn.__name__ in confirm.PAID_TOOLS else spec.fn
+        fn = presented(fn, spec.present) if spec.present is not None else fn
         tool = Tool.from_function(
-            guarded(gated, secrets),
+            guarded(fn, secrets),
             title=spec.title,
             description=description + (_media_note() if spec.media else ""),
             annotations=spec.annotations,

@@ -7,13 +7,13 @@ import inspect
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult
 from pydantic import Field
 
 from wan_mcp import catalog
 from wan_mcp.catalog import MODES
 from wan_mcp.requests import VideoRequest, arguments_used
 from wan_mcp.service import MAX_WAIT_SECONDS
+from wan_mcp.views import SubmitView
 
 INSTRUCTIONS = """\
 wan-mcp makes videos with Alibaba's Wan models (DashScope). Workflow:
@@ -165,4 +165,4 @@ def submit_signature() -> inspect.Signature:
             annotation=Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description=WAIT_HELP)],
         )
     )
-    return inspect.Signature(parameters, return_annotation=CallToolResult)
+    return inspect.Signature(parameters, return_annotation=SubmitView)

@@ -23,11 +23,11 @@ from pydantic import BaseModel, Field
 from wan_mcp.catalog_views import model_limits, modes_overview, region_id
 from wan_mcp.errors import Problem, RequestInvalid
 from wan_mcp.server import player
-from wan_mcp.server.context import Runtime, current_tenant, runtime
+from wan_mcp.server.context import current_tenant, runtime
 from wan_mcp.server.descriptions import DRY_RUN_HELP, WAIT_HELP
 from wan_mcp.server.results import cancel_result, list_result, model_result, submit_result, task_result
 from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, chains
-from wan_mcp.views import TaskView
+from wan_mcp.views import SubmitView, TaskView
 
 
 def progress_of(ctx: Context[Any]) -> ProgressFn:
@@ -57,9 +57,9 @@ async def client_roots(ctx: Context[Any]) -> tuple[Path, ...]:
     return tuple(folders)
 
 
-async def chain_result(ctx: Context[Any], run: Runtime, view: TaskView) -> CallToolResult:
+async def present_chain(ctx: Context[Any], view: TaskView) -> CallToolResult:
     """make_long_video and extend_video: the chain (or its plan), with the player's facts for an Apps client."""
-    meta = await player.result_meta(run, view, current_tenant()) if client_supports_apps(ctx) else None
+    meta = await player.result_meta(runtime(ctx), view, current_tenant()) if client_supports_apps(ctx) else None
     return task_result(view, meta=meta)
 
 
@@ -82,7 +82,7 @@ async def list_modes(
     return model_result(modes_overview(where, mode))
 
 
-async def submit_video(ctx: Context[Any], **arguments: Any) -> CallToolResult:
+async def submit_video(ctx: Context[Any], **arguments: Any) -> SubmitView:
     dry_run = bool(arguments.pop("dry_run", False))
     wait_seconds = int(arguments.pop("wait_seconds", 0) or 0)
     allow_duplicate = bool(arguments.pop("allow_duplicate", False))
@@ -97,12 +97,16 @@ async def submit_video(ctx: Context[Any], **arguments: Any) -> CallToolResult:
         extra_allowed=await client_roots(ctx),
         tenant=tenant,
     )
+    return view.model_copy(update={"task": run.with_link(view.task, tenant)}) if view.task else view
+
+
+async def present_submit(ctx: Context[Any], view: SubmitView) -> CallToolResult:
+    """submit_video's result: one compact JSON text, with the player's facts for an Apps client."""
     meta = None
     if client_supports_apps(ctx):
+        run, tenant = runtime(ctx), current_tenant()
         meta = await player.result_meta(run, view.task, tenant) if view.task else player.plan_meta(view)
-    return submit_result(
-        view.model_copy(update={"task": run.with_link(view.task, tenant)}) if view.task else view, meta
-    )
+    return submit_result(view, meta)
 
 
 async def poll_task(
@@ -197,7 +201,7 @@ async def make_long_video(
     i2v_model: Annotated[str | None, Field(description="model of shots from a frame")] = None,
     dry_run: Annotated[bool, Field(description=DRY_RUN_HELP)] = False,
     wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description=WAIT_HELP)] = 0,
-) -> CallToolResult:
+) -> TaskView:
     spec = chains.ChainSpec(
         kind="long",
         shots=tuple(chains.Shot(s.prompt, s.duration) for s in shots),
@@ -212,11 +216,9 @@ async def make_long_video(
             "generate_audio": generate_audio,
         },
     )
-    run = runtime(ctx)
-    view = await run.runner.start(
+    return await runtime(ctx).runner.start(
         spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=current_tenant()
     )
-    return await chain_result(ctx, run, view)
 
 
 async def extend_video(
@@ -236,7 +238,7 @@ async def extend_video(
     ] = "i2v",
     dry_run: Annotated[bool, Field(description=DRY_RUN_HELP)] = False,
     wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description=WAIT_HELP)] = 0,
-) -> CallToolResult:
+) -> TaskView:
     run = runtime(ctx)
     spec = await run.studio.extension_spec(
         source,
@@ -252,7 +254,6 @@ async def extend_video(
         method=method,
         extra_allowed=await client_roots(ctx),
     )
-    view = await run.runner.start(
+    return await run.runner.start(
         spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=current_tenant()
     )
-    return await chain_result(ctx, run, view)
