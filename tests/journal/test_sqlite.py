@@ -119,8 +119,12 @@ async def test_the_file_is_in_wal_mode(store_path: Path) -> None:
 async def test_a_damaged_file_is_kept_aside_and_a_new_journal_begun(
     store_path: Path, content: bytes, damage: str
 ) -> None:
-    """An empty or garbage journal at start is kept aside (named in `recovery_note`) and a new, working one begun."""
+    """An empty or garbage journal at start is kept aside (named in `recovery_note`) and a new, working one begun
+    (empty counts as damage where a journal was: the store marks the files it made)."""
+    await SqliteStore(store_path, clock=Clock()).close()
     store_path.write_bytes(content)
+    for suffix in ("-wal", "-shm"):
+        Path(str(store_path) + suffix).unlink(missing_ok=True)
     store = SqliteStore(store_path, clock=Clock())
     try:
         kept = [p for p in store_path.parent.iterdir() if p.name.startswith("journal.sqlite3.damaged-")]
@@ -128,6 +132,17 @@ async def test_a_damaged_file_is_kept_aside_and_a_new_journal_begun(
         assert store.recovery_note is not None and damage in store.recovery_note and kept[0].name in store.recovery_note
         created, _ = await store.create_task(record(), detail="")
         assert await store.get_task(created.handle) is not None
+    finally:
+        await store.close()
+
+
+async def test_an_empty_file_no_journal_was_in_is_not_damage(store_path: Path) -> None:
+    """An empty file where no journal was (another process creating it this instant) is used, not set aside."""
+    store_path.write_bytes(b"")
+    store = SqliteStore(store_path, clock=Clock())
+    try:
+        assert store.recovery_note is None
+        assert not [p for p in store_path.parent.iterdir() if p.name.startswith("journal.sqlite3.damaged-")]
     finally:
         await store.close()
 

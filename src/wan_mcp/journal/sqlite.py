@@ -106,14 +106,20 @@ class SqliteStore:
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
         self._migrate(db)
+        self._marker.touch(exist_ok=True)  # this file has held a journal: empty from now on means damaged
         return db
+
+    @property
+    def _marker(self) -> Path:
+        return self.path.with_name(self.path.name + ".created")
 
     def _damage(self) -> str | None:
         """Why the file at our path is not a usable journal, or None (no file yet is fine)."""
         if not self.path.exists():
             return None
         if self.path.stat().st_size == 0:
-            return "the file is empty"
+            # Empty is damage only where a journal was: another process may be creating this one right now.
+            return "the file is empty" if self._marker.exists() else None
         try:
             probe = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.busy_seconds)
             try:
