@@ -198,6 +198,19 @@ async def test_lease_expiry_renewal_and_release(store: Store) -> None:
     assert len(events) == 1  # leases without a change of state log nothing
 
 
+async def test_a_finished_job_holds_no_lease(store: Store) -> None:
+    """The update that finishes a job frees its lease in the same write, and a finished job cannot be leased again
+    (a renewal that arrives after the job ended takes nothing)."""
+    job, _ = await store.create_task(record(state=JobState.DOWNLOADING), detail="")
+    assert await store.take_lease(job.handle, "a", until=1030.0, now=1000.0) is not None
+    saving = await store.update_task(job.handle, detail="bytes written", size_bytes=10)
+    assert saving.lease_owner == "a"  # an update that does not finish the job leaves the lease alone
+    done = await store.update_task(job.handle, state=JobState.DELIVERED, detail="saved")
+    assert done.lease_owner is None and done.lease_until is None
+    assert await store.take_lease(job.handle, "a", until=1060.0, now=1010.0) is None
+    assert (await store.get_task(job.handle)).lease_owner is None  # type: ignore[union-attr]
+
+
 async def test_uploads_are_remembered_per_model_and_region(store: Store) -> None:
     """An upload is found for its file, model and region while younger than `since`; a new upload replaces it."""
     await store.remember_upload("s1", "wan2.6-i2v", "beijing", "oss://one", at=1000.0)

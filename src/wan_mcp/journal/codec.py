@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wan_mcp.journal.records import CHAIN_FIELDS, TASK_FIELDS, ChainRecord, ChainSegment, TaskRecord
-from wan_mcp.states import ChainState, JobState, task_status
+from wan_mcp.states import ChainState, JobState, is_final, task_status
 from wan_mcp.views import ErrorView, EstimateView
 
 SCHEMA_VERSION = 2
@@ -46,6 +46,8 @@ def task_values(changes: Mapping[str, Any]) -> dict[str, Any]:
             values["error_json"] = None if value is None else value.model_dump_json()
         elif name == "state":
             values["state"] = JobState(value).value
+            if is_final(JobState(value)) and "lease_owner" not in changes:
+                values["lease_owner"] = values["lease_until"] = None  # a finished job is followed by nobody
         else:
             values[name] = value
     return values

@@ -28,7 +28,7 @@ from wan_mcp.journal import codec
 from wan_mcp.journal.postgres_sql import DUPLICATE_LOCK, QUERY_SLOT, SLOT_ATTEMPTS, SPEND, TAKE_LEASE, migrate
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskEvent, TaskRecord
 from wan_mcp.journal.store import JournalUnavailable, TaskFilter
-from wan_mcp.states import PAID_OR_PAYING, ChainState, JobState, task_status
+from wan_mcp.states import ACTIVE_STATES, PAID_OR_PAYING, ChainState, JobState, task_status
 
 log = logging.getLogger("wan_mcp.journal")
 _UPSERT_CHAIN = sql.SQL("INSERT INTO chains ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}")
@@ -271,7 +271,7 @@ class PostgresStore:
             "until": until,
             "now": now,
             "to_state": to_state.value if to_state else None,
-            "from_states": [s.value for s in from_states] if from_states else None,
+            "from_states": [s.value for s in (from_states or ACTIVE_STATES)],
         }
         async with self._transaction() as cur:
             await cur.execute(TAKE_LEASE, params)

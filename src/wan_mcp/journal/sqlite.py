@@ -23,7 +23,7 @@ import anyio
 from wan_mcp.journal import codec
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskEvent, TaskRecord
 from wan_mcp.journal.store import JournalUnavailable, TaskFilter
-from wan_mcp.states import PAID_OR_PAYING, ChainState, JobState, task_status
+from wan_mcp.states import ACTIVE_STATES, PAID_OR_PAYING, ChainState, JobState, task_status
 
 log = logging.getLogger("wan_mcp.journal")
 T = TypeVar("T")
@@ -295,10 +295,9 @@ class SqliteStore:
     ) -> TaskRecord | None:
         condition = "handle = ? AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < ? OR lease_owner = ?)"
         params: list[Any] = [handle, now, owner]
-        if from_states:
-            texts = [s.value for s in from_states]
-            condition += f" AND state IN ({_marks(texts)})"
-            params.extend(texts)
+        texts = [s.value for s in (from_states or ACTIVE_STATES)]
+        condition += f" AND state IN ({_marks(texts)})"
+        params.extend(texts)
 
         def take(db: sqlite3.Connection) -> TaskRecord | None:
             before = self._task(db, handle)

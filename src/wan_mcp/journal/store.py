@@ -82,8 +82,9 @@ class Store(Protocol):
         to_state: JobState | None = None,
         from_states: Collection[JobState] | None = None,
     ) -> TaskRecord | None:
-        """Own a job until `until` when it is free, its lease expired, or already ours (and in `from_states`, when
-        given), moving it to `to_state`; the record when taken, None when someone else holds it."""
+        """Own a job until `until` when it is free, its lease expired, or already ours, and it is in `from_states`
+        (by default any unfinished state: a finished job holds no lease, and an update that finishes it clears the
+        lease), moving it to `to_state`; the record when taken, None when someone else holds it or it is done."""
         ...
 
     async def release_lease(self, handle: str, owner: str) -> None: ...
