@@ -8,11 +8,11 @@ import pytest
 
 from wan_mcp import catalog
 from wan_mcp.polling import (
-    ATTENTIVE_LONGEST,
-    ATTENTIVE_RAMP,
+    ATTENTIVE_EVERY,
     PollClock,
     PollState,
     Schedule,
+    attentive_delay,
     poll_until_done,
     schedule_for,
 )
@@ -57,33 +57,29 @@ def test_schedule_shape() -> None:
 
 
 def test_schedule_for_uses_the_catalog() -> None:
-    """Longer, higher-resolution outputs and slower models get later windows; attentive is denser."""
+    """Longer, higher-resolution outputs and slower models get later windows."""
     t2v = catalog.find_model("wan2.6-t2v")
     vace = catalog.find_model("wanx2.1-vace-plus")
     assert t2v is not None and vace is not None
     short, long = schedule_for(t2v, 5, "720P"), schedule_for(t2v, 15, "1080P")
     assert long.low > short.low and long.high > short.high
     assert schedule_for(vace, 5, "720P").low > short.low
-    attentive = schedule_for(t2v, 5, "720P", attentive=True)
-    assert attentive.interval(100) < short.interval(100) / 2
 
 
-def test_attentive_schedule_sees_an_end_anywhere_soon() -> None:
-    """While an agent waits, checks are at most ATTENTIVE_LONGEST apart from the window on, far past it too; before
-    the window they grow by a share of the time elapsed instead of jumping to it (an 8 s job is not first seen at
-    the window's 45 s), a few checks only; the background schedule still goes straight to the window."""
+def test_the_attentive_grid_is_a_fixed_pollers() -> None:
+    """While an agent waits, checks fall on the grid a fixed poller uses from the submission, whenever the one
+    before came (a late answer, a call arriving between two points): never two in one step, never a step skipped.
+    The background schedule still goes straight to the usual window."""
+    checks, at = [], 0.0
+    for late in itertools.islice(itertools.cycle([0.0, 0.4, 1.3, 0.05]), 200):
+        at += attentive_delay(at)
+        checks.append(at)
+        at += late  # the answer (or the waiting call) came this much after the grid point
+    assert checks == pytest.approx([ATTENTIVE_EVERY * (i + 1) for i in range(200)])
+    assert attentive_delay(-3.0) == ATTENTIVE_EVERY  # a clock read just before the recorded submission
     model = catalog.find_model("wan2.6-i2v-flash")
     assert model is not None
-    attentive, background = schedule_for(model, 5, "720P", attentive=True), schedule_for(model, 5, "720P")
-    checks, elapsed = [], 0.0
-    while elapsed < 3000:
-        elapsed += attentive.delay("RUNNING", elapsed)
-        checks.append(elapsed)
-    gaps = list(itertools.pairwise(checks))
-    assert all(later - earlier <= ATTENTIVE_LONGEST for earlier, later in gaps if earlier >= attentive.low)
-    early = [(earlier, later) for earlier, later in gaps if later <= attentive.low]
-    assert all(later - earlier <= max(attentive.shortest, ATTENTIVE_RAMP * earlier) for earlier, later in early)
-    assert next(c for c in checks if c >= 8) <= 8 + 0.75 * 8 and len(early) <= 8
+    background = schedule_for(model, 5, "720P")
     assert background.delay("RUNNING", 10) == background.low - 10
 
 

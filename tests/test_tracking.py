@@ -7,6 +7,7 @@ only turn a call that would hold to its 50 s deadline into a failure instead of 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from conftest import LiveEmulator
 from wan_mcp.config import load_settings
+from wan_mcp.polling import ATTENTIVE_EVERY
 from wan_mcp.service import WanService
 from wan_mcp.service.tracking import MIN_GAP
 from wan_mcp.views import TaskView
@@ -71,7 +73,7 @@ async def test_no_two_status_queries_within_a_second(
     per second of emulated time (arrival times at the emulator, which stamps a few real ms after the send)."""
     speed = 4.0
     live = make_emulator(speed=speed)
-    live.faults(processing_seconds=14)
+    live.faults(processing_seconds=22)  # four or more checks on the attentive grid
     async with WanService.open(load_settings(live.server_env(tmp_path))) as service:
         submitted = await service.submit(dict(T2V))
         assert submitted.task is not None and submitted.task.task_id
@@ -129,3 +131,25 @@ async def test_a_job_adopted_while_its_submit_is_sending_is_still_followed(
         assert task.state == "submitted" and task.task_id, task
         [done] = await waiting_polls(service, task.handle, calls=1)
     assert done.state == "delivered" and not live.requests("list")
+
+
+async def test_an_agent_polling_again_and_again_costs_no_more_than_a_fixed_poller(
+    make_emulator: Callable[..., LiveEmulator], tmp_path: Path
+) -> None:
+    """An agent whose calls each hold a little (a client with short patience), one after another until delivered:
+    the job is asked about on the fixed poller's grid while it waits — a call arriving adds no query of its own, and
+    no step is asked twice — so it costs no more status queries than a loop asking every ATTENTIVE_EVERY seconds."""
+    speed, seconds = 10.0, 60.0
+    live = make_emulator(speed=speed)
+    live.faults(processing_seconds=seconds)
+    async with WanService.open(load_settings(live.server_env(tmp_path))) as service:
+        submitted = await service.submit(dict(T2V))
+        assert submitted.task is not None and submitted.task.task_id
+        task_id, calls = submitted.task.task_id, 0
+        with anyio.fail_after(GUARD):
+            while (await service.poll(task_id, wait_seconds=0.35)).state != "delivered":  # 3.5 s of task time each
+                calls += 1
+    asked = queries(live, task_id)
+    fixed = math.ceil(seconds / ATTENTIVE_EVERY) + 1  # a fixed poller's checks up to the one that sees the end
+    assert calls >= 10, calls  # the agent really came back many times
+    assert len(asked) <= fixed, [(round(e["mono"] * speed, 1), e.get("task_status")) for e in asked]

@@ -4,8 +4,8 @@ about a task next (an ETA-shaped schedule), and a poll loop with a monotonic dea
 The schedule comes from the catalog's typical processing range [low, high] for the model, duration and tier:
 one early check (a refused input fails within seconds), sparse checks while completion is unlikely, dense checks
 from `low` to `high` where most tasks finish, then a slow back-off for stragglers. Time is counted from when the
-task was first seen RUNNING (queue time is not processing time). An `attentive` schedule (someone is waiting
-inside a tool call) is denser; the background one is sparser.
+task was first seen RUNNING (queue time is not processing time). While someone waits inside a tool call, a job is
+checked on a fixed grid instead (`attentive_delay`).
 """
 
 from __future__ import annotations
@@ -22,11 +22,17 @@ from wan_mcp.catalog import Model
 from wan_mcp.states import TERMINAL_STATUSES
 
 TERMINAL: frozenset[str] = frozenset(TERMINAL_STATUSES)
-# While an agent waits: at most this long between checks from the window on, however late the job (a mean
-# detection lag of half of it, where a fixed 5 s poller has 2.5 s), and before the window checks spaced by three
-# quarters of the time elapsed (3, 5.3, 9.2, 16 … s: a handful, however late the window opens). bench/polling.py.
-ATTENTIVE_LONGEST = 4.0
-ATTENTIVE_RAMP = 0.75
+# While an agent waits, a job is asked about every ATTENTIVE_EVERY seconds from its submission: the instants a fixed
+# poller would use. Its end is then seen half of that later on average wherever it falls (inside its model's usual
+# window or far outside it), and it never costs more queries than such a poller. Denser checks in the usual window
+# could only be paid for with sparser ones elsewhere, which a job of unusual length would pay in lag
+# (bench/polling.py measures both). The background schedule (nobody waiting) stays ETA-shaped and sparse.
+ATTENTIVE_EVERY = 5.0
+
+
+def attentive_delay(since_submit: float) -> float:
+    """Seconds from a check `since_submit` seconds after the submission to the next point of the attentive grid."""
+    return ATTENTIVE_EVERY - max(0.0, since_submit) % ATTENTIVE_EVERY
 
 
 @dataclass
@@ -81,9 +87,7 @@ class Schedule:
     closer together as its end nears, and apart again for a task that runs far past it. (Spacing inspections by
     1/√hazard is the classic near-optimal trade-off between the number of checks and the delay in noticing the
     change.) Before `low` the
-    task is checked once early (fast failures) and then at the start of the window; with a `ramp`, also in between,
-    each check a `ramp` share of the time elapsed after the one before (so a job far quicker than usual is seen
-    soon, at a few checks' cost).
+    task is checked once early (fast failures) and then at the start of the window.
     """
 
     low: float
@@ -92,8 +96,7 @@ class Schedule:
     first: float = 5.0  # the early check
     pending: float = 10.0  # while the task waits in the queue
     shortest: float = 2.0
-    longest: float = 120.0  # from the start of the window on (and before it, without a ramp)
-    ramp: float | None = None  # before the window: checks `ramp` × elapsed apart (None: straight to the window)
+    longest: float = 120.0
 
     @property
     def tail(self) -> float:
@@ -111,28 +114,14 @@ class Schedule:
         if elapsed < self.first:
             return max(1.0, self.first - elapsed)
         if elapsed < self.low:
-            to_window = self.low - elapsed
-            if self.ramp is not None:  # never past the window's start
-                return max(self.shortest, min(to_window, self.ramp * elapsed))
-            return min(self.longest, max(self.shortest, to_window))
+            return min(self.longest, max(self.shortest, self.low - elapsed))
         return self.interval(elapsed)
 
 
-def schedule_for(model: Model, seconds: float | None, tier: str | None, *, attentive: bool = False) -> Schedule:
-    """The schedule for a task of this model, output length and tier (denser when someone is waiting)."""
+def schedule_for(model: Model, seconds: float | None, tier: str | None) -> Schedule:
+    """The background schedule for a task of this model, output length and tier."""
     low, high = catalog.typical_wait(model, seconds, tier)
-    first = min(10.0, max(3.0, low / 4))
-    if attentive:  # someone is waiting inside a tool call: see the end within about 2 s wherever it falls
-        return Schedule(
-            low=float(low),
-            high=float(high),
-            k=0.35,
-            first=min(first, 3.0),
-            pending=3.0,
-            longest=ATTENTIVE_LONGEST,
-            ramp=ATTENTIVE_RAMP,
-        )
-    return Schedule(low=float(low), high=float(high), k=0.75, first=first)
+    return Schedule(low=float(low), high=float(high), k=0.75, first=min(10.0, max(3.0, low / 4)))
 
 
 class PollClock:

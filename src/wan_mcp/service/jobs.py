@@ -305,7 +305,7 @@ class WanService:
             if self.group is not None:
                 self.group.start_soon(self._write_held, held, detail)
             return held
-        self.tracker.watch(written)
+        self.tracker.watch(written, answered=written.task_id is not None)  # the submit's answer was a status query
         return written
 
     async def _write_held(self, held: TaskRecord, detail: str) -> None:
@@ -377,7 +377,7 @@ class WanService:
 
     def view(self, record: TaskRecord) -> TaskView:
         """What a tool returns about a job."""
-        return task_view(record, schedule(record, attentive=False), self.clock.now())
+        return task_view(record, schedule(record), self.clock.now())
 
     # -- list and cancel (service/manage.py)
     async def list(

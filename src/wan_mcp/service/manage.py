@@ -57,7 +57,7 @@ async def cancel_job(service: WanService, key: str, tenant: str | None) -> Cance
         raise RequestInvalid(
             Problem("task_id", "invalid_value", "this job has no DashScope task id yet", "poll it first")
         )
-    record = await service.tracker.check(record)
+    record = await service.tracker.check(record, fresh=True)
     if record.status != "PENDING" or record.task_id is None:
         raise ApiError(
             f"task {record.task_id} is {record.status}: only a PENDING task can be cancelled",

@@ -21,7 +21,7 @@ from wan_mcp import catalog
 from wan_mcp.errors import TransportError, WanMcpError
 from wan_mcp.journal.records import TaskRecord
 from wan_mcp.journal.store import JournalUnavailable, TaskFilter
-from wan_mcp.polling import Schedule, schedule_for
+from wan_mcp.polling import Schedule, attentive_delay, schedule_for
 from wan_mcp.present import elapsed_of, progress_text
 from wan_mcp.service import delivery, reconcile
 from wan_mcp.service.base import LEASE_SECONDS, Deps, ProgressFn
@@ -39,11 +39,11 @@ RETRY_AFTER_FAILURE_SECONDS = 30.0
 DAY = float(catalog.RESULT_TTL_SECONDS)
 
 
-def schedule(record: TaskRecord, *, attentive: bool) -> Schedule:
-    """The job's schedule (its model, length and tier), dense when someone waits."""
+def schedule(record: TaskRecord) -> Schedule:
+    """The job's background schedule (its model, length and tier)."""
     model = catalog.find_model(record.model)
     assert model is not None
-    return schedule_for(model, record.estimate.output_seconds, record.estimate.resolution, attentive=attentive)
+    return schedule_for(model, record.estimate.output_seconds, record.estimate.resolution)
 
 
 @dataclass
@@ -100,25 +100,30 @@ class Tracker:
         now = self.deps.clock.now()
         return record.lease_owner in (None, self.deps.owner) or (record.lease_until or 0) < now
 
-    def watch(self, record: TaskRecord) -> Watch:
-        """The job's watch, starting its watcher when there is none in this process."""
+    def watch(self, record: TaskRecord, *, answered: bool = False) -> Watch:
+        """The job's watch, starting its watcher when there is none in this process. `answered`: the record holds
+        DashScope's answer of this moment (a submit's), which counts as a status query."""
         found = self.watches.get(record.handle)
         if found is not None:
             return found
         watch = Watch(record)
+        if answered:
+            watch.last_query = self._task_now()
         if not record.final and self.group is not None:
             self.watches[record.handle] = watch
             self.group.start_soon(self._follow, watch)
         return watch
 
     # -- what calls do
-    async def check(self, record: TaskRecord) -> TaskRecord:
-        """The job now: asks DashScope unless someone asked within MIN_GAP (then the last answer stands)."""
+    async def check(self, record: TaskRecord, *, fresh: bool = False) -> TaskRecord:
+        """The job now: asks DashScope unless the last answer is recent (younger than the attentive grid's step, or
+        with `fresh`, than MIN_GAP); then the last answer stands."""
         watch = self.watch(record)
         if record.final or record.task_id is None or record.state is not JobState.SUBMITTED:
             watch.wake.set()
             return watch.record
-        await self._query(watch)
+        if fresh or self._task_now() >= self._next_query(watch, attentive=True):
+            await self._query(watch)
         if watch.record.status == "SUCCEEDED":
             watch.wake.set()  # the watcher saves it now
         return watch.record
@@ -223,19 +228,30 @@ class Tracker:
             return 0.0
         if record.task_id is None:
             return 1.0
+        due = self._next_query(watch, attentive) - self._task_now()
+        if due > 0:
+            return due  # woken (someone came to wait) before the schedule's next query: no extra one
         await self._query(watch)
         if watch.record.status == "SUCCEEDED":
             return 0.0
-        return self._delay(watch, attentive)
+        return max(0.0, self._next_query(watch, attentive) - self._task_now())
 
-    def _delay(self, watch: Watch, attentive: bool) -> float:
-        record = watch.record
-        plan = schedule(record, attentive=attentive)
-        if record.status == "RUNNING" and watch.running_since is None:
-            watch.running_since = self.deps.clock.task_clock().now()
-        task_now = self.deps.clock.task_clock().now()
-        elapsed = task_now - watch.running_since if watch.running_since is not None else 0.0
-        return max(MIN_GAP, plan.delay(record.status or "PENDING", elapsed))
+    def _task_now(self) -> float:
+        return self.deps.clock.task_clock().now()
+
+    def _next_query(self, watch: Watch, attentive: bool) -> float:
+        """The task time of the job's next status query: on the attentive grid from its submission while someone
+        waits, else the background schedule's delay after the last query; never within MIN_GAP of it."""
+        last, record = watch.last_query, watch.record
+        if last == -math.inf:
+            return last
+        if attentive:
+            submitted = self.deps.clock.task_time_of(record.submitted_at or record.created_at)
+            delay = attentive_delay(last - (submitted if submitted is not None else last))
+        else:
+            elapsed = last - watch.running_since if watch.running_since is not None else 0.0
+            delay = schedule(record).delay(record.status or "PENDING", elapsed)
+        return last + max(MIN_GAP, delay)
 
     async def _query(self, watch: Watch) -> None:
         """One status query, at most one per MIN_GAP for the job, whoever asks."""
@@ -248,6 +264,8 @@ class Tracker:
             if record.final or record.status == "SUCCEEDED" or record.task_id is None:
                 return
             info = await self.deps.client(record.tenant).get_task(record.task_id)
+            if info.status == "RUNNING" and watch.running_since is None:
+                watch.running_since = task_now
             watch.publish(await apply_status(self.deps, record, info))
 
     async def _reread(self, watch: Watch) -> TaskRecord:
