@@ -17,8 +17,9 @@ from mcp.types import ElicitRequestParams, ElicitResult
 import mediafiles
 from conftest import LiveEmulator, result_data
 from wan_mcp.config import load_settings
-from wan_mcp.server import build_server, tool_specs
+from wan_mcp.server import build_server
 from wan_mcp.server.confirm import PAID_TOOLS
+from wan_mcp.server.toolset import tool_specs
 
 pytestmark = pytest.mark.anyio
 ERAS = ["auto", "legacy"]  # 2026-07-28 (the question rides an input_required round) and the 2025-11-25 handshake

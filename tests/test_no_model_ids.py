@@ -30,10 +30,11 @@ def test_scan_finds_an_id_in_a_literal(tmp_path: Path) -> None:
 
 
 def test_no_model_id_literals_outside_the_catalog() -> None:
-    """Every .py file of the package except catalog.py is free of model-id string literals."""
+    """Every .py file of the package except the catalog's data (catalog.py, and sources.py: the documents cited,
+    whose titles and addresses name models) is free of model-id string literals."""
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path == PACKAGE / "catalog.py":
+        if path in (PACKAGE / "catalog.py", PACKAGE / "sources.py"):
             continue
         for line, text in string_literals(path):
             offenders += [f"{path.relative_to(PACKAGE)}:{line}: {found}" for found in MODEL_ID.findall(text)]

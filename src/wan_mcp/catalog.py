@@ -19,8 +19,17 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal
 
+# Regions and sources have modules of their own (the settings read regions at start-up); the catalog speaks for all.
+from wan_mcp.regions import DEFAULT_REGION as DEFAULT_REGION  # noqa: PLC0414 (re-exported)
+from wan_mcp.regions import REGIONS as REGIONS  # noqa: PLC0414 (re-exported)
+from wan_mcp.regions import Region as Region  # noqa: PLC0414 (re-exported)
+from wan_mcp.regions import RegionId as RegionId  # noqa: PLC0414 (re-exported)
+from wan_mcp.regions import find_region as find_region  # noqa: PLC0414 (re-exported)
+from wan_mcp.sources import SOURCES as SOURCES  # noqa: PLC0414 (re-exported)
+from wan_mcp.sources import Source as Source  # noqa: PLC0414 (re-exported)
+from wan_mcp.sources import cite as cite  # noqa: PLC0414 (re-exported)
+
 Mode = Literal["t2v", "i2v", "kf2v", "r2v", "vace", "s2v", "animate"]
-RegionId = Literal["beijing", "singapore", "virginia", "frankfurt"]
 Endpoint = Literal["video-generation", "image2video", "face-detect"]
 Protocol = Literal["legacy", "media", "animate", "s2v", "detect"]
 ParamStyle = Literal["size", "resolution", "resolution+ratio", "quality", "none"]
@@ -63,228 +72,6 @@ PROMPT_EXTENDER = (
     "turn it off to keep your exact wording."
 )
 
-# -- sources ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Source:
-    """One public document the catalog's facts come from."""
-
-    key: str
-    title: str
-    url: str
-    date: str  # last update ("2026-10-27"), or "YYYY-MM+" for an undated copy no older than its newest example
-    official: bool = True
-
-
-_HELP_ZH = "https://help.aliyun.com/zh/model-studio/"
-_HELP_INTL = "https://www.alibabacloud.com/help/"
-
-SOURCES: Mapping[str, Source] = MappingProxyType(
-    {
-        s.key: s
-        for s in (
-            Source(
-                "bailian:wan27-t2v-api", "万相2.7-文生视频API参考", _HELP_ZH + "text-to-video-api-reference", "2026-04+"
-            ),
-            Source(
-                "bailian:wan27-i2v-api",
-                "万相2.7-图生视频API参考",
-                _HELP_ZH + "image-to-video-general-api-reference",
-                "2026-04+",
-            ),
-            Source(
-                "bailian:wan27-r2v-api",
-                "万相2.7-参考生视频API参考",
-                _HELP_ZH + "wan-video-to-video-api-reference",
-                "2026-04+",
-            ),
-            Source(
-                "bailian:wan27-videoedit-api",
-                "万相2.7-视频编辑API参考",
-                _HELP_ZH + "wan-video-editing-api-reference",
-                "2026-04+",
-            ),
-            Source(
-                "bailian:r2v-guide",
-                "参考生视频 (guide: regions, billing)",
-                _HELP_ZH + "video-to-video-guide",
-                "2026-06+",
-            ),
-            Source(
-                "mstudio:wan27-i2v-guide",
-                "Image-to-video 2.7 (guide)",
-                _HELP_INTL + "en/model-studio/wan-image-to-video-guide",
-                "2026-04-17",
-            ),
-            Source(
-                "mstudio:legacy-t2v-api",
-                "Wan text-to-video API reference (2.1-2.6)",
-                _HELP_INTL + "es/model-studio/legacy-wan-text-to-video-api-reference",
-                "2026-10-12",
-            ),
-            Source(
-                "bailian:legacy-i2v-api",
-                "万相-图生视频-基于首帧API参考（2.1-2.6）",
-                _HELP_ZH + "legacy-image-to-video-api-reference",
-                "2025-09+",
-            ),
-            Source(
-                "mstudio:legacy-r2v-api",
-                "万相-参考生视频API参考（2.6）",
-                _HELP_INTL + "zh/model-studio/wan-video-to-video-api-reference",
-                "2026-02-11",
-            ),
-            Source(
-                "mstudio:wan3-api",
-                "Wan3.0 - video generation API reference",
-                _HELP_INTL + "es/model-studio/wan3-video-generation-api-reference",
-                "2026-10-15",
-            ),
-            Source(
-                "mstudio:temp-url",
-                "Upload local files to get temporary URLs",
-                _HELP_INTL + "pt-br/model-studio/get-temporary-file-url",
-                "2026-10-27",
-            ),
-            Source(
-                "mstudio:temp-url-old",
-                "Upload local files to get temporary URLs (older copy: China (Beijing) only)",
-                _HELP_INTL + "en/model-studio/get-temporary-file-url",
-                "2026-03-23",
-            ),
-            Source(
-                "mstudio:s2v-api",
-                "wan2.2-s2v video generation API",
-                _HELP_INTL + "ja/model-studio/wan-s2v-api",
-                "2025-10-15",
-            ),
-            Source(
-                "mstudio:animate-move-api",
-                "Wan - image to animation API reference",
-                _HELP_INTL + "en/model-studio/wan-animate-move-api",
-                "2026-01-30",
-            ),
-            Source(
-                "ref:wan-api",
-                "DashScope Wan HTTP API reference (project snapshot; D-* keys inside)",
-                "../shared/reference/dashscope-wan-api.md",
-                "2026-11",
-            ),
-            Source("ref:wan3", "Wan 3.0 supplement (project snapshot)", "../shared/reference/wan3.md", "2026-11"),
-            Source(
-                "sdk:dashscope",
-                "dashscope 2.0.2 (PyPI): aigc/video_synthesis.py",
-                "https://pypi.org/project/dashscope/",
-                "2.0.2",
-            ),
-            Source(
-                "3p:bailian-mcp",
-                "ali-bailian-mcp 0.7.0 (PyPI), a maintained DashScope client",
-                "https://pypi.org/project/ali-bailian-mcp/",
-                "0.7.0",
-                official=False,
-            ),
-            Source(
-                "3p:gateways",
-                "third-party gateway docs (Comfy, novita, evolink, apimart…)",
-                "see docs/catalog-sweep.md",
-                "2026",
-                official=False,
-            ),
-            Source(
-                "3p:prices",
-                "third-party price lists (unverified; check the console)",
-                "see docs/catalog-sweep.md",
-                "2026",
-                official=False,
-            ),
-            Source(
-                "wan-mcp:assumption",
-                "no public figure found; a safe assumption",
-                "docs/catalog-sweep.md",
-                "2026-12",
-                official=False,
-            ),
-        )
-    }
-)
-
-
-def cite(key: str, note: str = "") -> str:
-    """`"<key> <date>"` for a source key (with a short note in brackets); unknown keys fail at import."""
-    text = f"{key} {SOURCES[key].date}"
-    return f"{text} ({note})" if note else text
-
-
-# -- regions -----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Region:
-    """A DashScope region: where a key, a model and an endpoint must all belong."""
-
-    id: RegionId
-    title: str
-    cloud_id: str
-    base_url: str  # may contain "{workspace}", filled from DASHSCOPE_WORKSPACE
-    currency: Literal["CNY", "USD"]
-    uploads: bool  # temporary file upload (getPolicy) documented for this region
-    aliases: tuple[str, ...] = ()
-    source: str = ""
-    uploads_caution: str = ""  # an older source that says otherwise
-
-
-_UPLOADS_NOW = cite("mstudio:temp-url", "available in Singapore and China (Beijing)")
-_UPLOADS_BEFORE = cite("mstudio:temp-url-old", "China (Beijing) only")
-
-REGIONS: Mapping[RegionId, Region] = MappingProxyType(
-    {
-        "beijing": Region(
-            "beijing",
-            "China (Beijing)",
-            "cn-beijing",
-            "https://dashscope.aliyuncs.com/api/v1",
-            "CNY",
-            uploads=True,
-            aliases=("cn-beijing", "china", "cn", "bj"),
-            source=f"{cite('mstudio:legacy-t2v-api')}; {_UPLOADS_NOW}",
-        ),
-        "singapore": Region(
-            "singapore",
-            "Singapore (international)",
-            "ap-southeast-1",
-            "https://dashscope-intl.aliyuncs.com/api/v1",
-            "USD",
-            uploads=True,
-            aliases=("ap-southeast-1", "intl", "international", "sg"),
-            source=f"{cite('mstudio:legacy-t2v-api', 'legacy host still served; workspace domain recommended')}; "
-            f"{_UPLOADS_NOW}",
-            uploads_caution=_UPLOADS_BEFORE,
-        ),
-        "virginia": Region(
-            "virginia",
-            "US (Virginia)",
-            "us-east-1",
-            "https://dashscope-us.aliyuncs.com/api/v1",
-            "USD",
-            uploads=False,
-            aliases=("us-east-1", "us", "usa"),
-            source=f"{cite('mstudio:legacy-t2v-api')}; {_UPLOADS_NOW}",
-        ),
-        "frankfurt": Region(
-            "frankfurt",
-            "Germany (Frankfurt)",
-            "eu-central-1",
-            "https://{workspace}.eu-central-1.maas.aliyuncs.com/api/v1",
-            "USD",
-            uploads=False,
-            aliases=("eu-central-1", "eu", "germany", "de"),
-            source=f"{cite('mstudio:legacy-t2v-api', 'workspace domain only')}; {_UPLOADS_NOW}",
-        ),
-    }
-)
-DEFAULT_REGION: RegionId = "beijing"
 
 ENDPOINT_PATHS: Mapping[Endpoint, str] = MappingProxyType(
     {
@@ -1909,15 +1696,6 @@ def typical_wait(model: Model, seconds: float | None, tier: str | None) -> tuple
     low, high = model.typical_seconds
     factor = math.sqrt(max(seconds or 5.0, 1.0) / 5.0) * TIER_WAIT_FACTOR.get(tier or "", 1.0)
     return max(1, round(low * factor)), max(2, round(min(high * factor, 3 * 3600)))
-
-
-def find_region(name: str) -> Region | None:
-    """A region by id, cloud id or common alias (case-insensitive), or None."""
-    key = name.strip().lower()
-    for region in REGIONS.values():
-        if key in (region.id, region.cloud_id, *region.aliases):
-            return region
-    return None
 
 
 def _media_source(limits: MediaLimits | None) -> str | None:

@@ -18,10 +18,13 @@ from wan_mcp import __version__
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_REFUSED = 2  # also: still running (`poll --once`)
+SERVE_DEFAULTS = {"transport": "stdio", "host": "127.0.0.1", "port": 8000}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
+    if not (sys.argv[1:] if argv is None else argv):  # how MCP clients start it: serve on stdio, parsing nothing
+        return run_serve(argparse.Namespace(**SERVE_DEFAULTS))
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
@@ -42,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve MCP (stdio by default, or streamable HTTP)")
-    serve.add_argument("--transport", choices=["stdio", "streamable-http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1", help="HTTP: address to bind (default loopback)")
-    serve.add_argument("--port", type=int, default=8000, help="HTTP: port (default 8000)")
+    serve.add_argument("--transport", choices=["stdio", "streamable-http"], default=SERVE_DEFAULTS["transport"])
+    serve.add_argument("--host", default=SERVE_DEFAULTS["host"], help="HTTP: address to bind (default loopback)")
+    serve.add_argument("--port", type=int, default=SERVE_DEFAULTS["port"], help="HTTP: port (default 8000)")
     serve.set_defaults(handler=run_serve)
 
     demo = commands.add_parser(
@@ -263,7 +266,6 @@ def run_serve(args: argparse.Namespace) -> int:
     from wan_mcp.config import load_settings
     from wan_mcp.errors import ConfigError
     from wan_mcp.server import build_server, serve_http
-    from wan_mcp.server.http import is_loopback
 
     try:
         settings = load_settings()
@@ -274,6 +276,8 @@ def run_serve(args: argparse.Namespace) -> int:
     if args.transport == "stdio":
         build_server(settings).run("stdio")
         return EXIT_OK
+    from wan_mcp.server.http import is_loopback  # HTTP only: stdio start-up stays light
+
     if not is_loopback(args.host) and settings.http_token is None and not settings.tenants:
         sys.stderr.write(
             f"Refusing to serve on {args.host}: an address that is not loopback needs WAN_MCP_HTTP_TOKEN (a bearer "

@@ -18,8 +18,8 @@ from typing import Literal
 import platformdirs
 from pydantic import SecretStr
 
-from wan_mcp.catalog import DEFAULT_REGION, REGIONS, RegionId, find_region
 from wan_mcp.errors import ConfigError
+from wan_mcp.regions import DEFAULT_REGION, REGIONS, RegionId, find_region
 
 
 @dataclass(frozen=True)

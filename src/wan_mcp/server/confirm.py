@@ -90,9 +90,9 @@ def question(view: View, quote: Quote) -> str:
     return f"{what} for {quote.text()}, {view.expected_wait_text or ''} in all?"
 
 
-def unasked_note(ctx: Context[Any], quote: Quote) -> str | None:
+async def unasked_note(ctx: Context[Any], quote: Quote) -> str | None:
     """Why no question is asked about this call (None: ask it)."""
-    settings = runtime(ctx).service.settings
+    settings = (await runtime(ctx)).service.settings
     if settings.confirm == "off":
         return "No confirmation was asked (WAN_MCP_CONFIRM=off)."
     if settings.confirm == "over" and quote.cost is not None and quote.cost <= settings.confirm_over:
@@ -115,9 +115,9 @@ async def decide(ctx: Context[Any], tool: Callable[..., Awaitable[View]], argume
     except WanMcpError:
         return Gate()  # the body raises the same refusal, in the tools' error format
     quote = quote_of(dry)
-    if quote is None or await runtime(ctx).service.budgets.refusal(quote, current_tenant()) is not None:
+    if quote is None or await (await runtime(ctx)).service.budgets.refusal(quote, current_tenant()) is not None:
         return Gate()
-    note = unasked_note(ctx, quote)
+    note = await unasked_note(ctx, quote)
     return Gate(dry=dry, note=note) if note else Gate(question(dry, quote), dry)
 
 

@@ -1,20 +1,33 @@
-"""What every tool and resource reads from a request: the running service (the lifespan's `Runtime`) and the tenant
-the request speaks for."""
+"""What every tool and resource reads from a request: the running service (the lifespan's `Runtime`, which opens
+in the background as the server starts) and the tenant the request speaks for."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio
+import anyio.abc
+import anyio.to_thread
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 
-from wan_mcp.server.http import DownloadLinks
-from wan_mcp.service import WanService
-from wan_mcp.service.chains import ChainRunner
-from wan_mcp.service.studio import Studio
 from wan_mcp.states import JobState
-from wan_mcp.views import TaskView
+
+if TYPE_CHECKING:
+    from wan_mcp.config import Settings
+    from wan_mcp.server.http import DownloadLinks
+    from wan_mcp.service import WanService
+    from wan_mcp.service.chains import ChainRunner
+    from wan_mcp.service.studio import Studio
+    from wan_mcp.views import TaskView
+
+# How long after start the runtime opens when no request asks for it sooner (the first request after initialize does):
+# the tracker then follows any unfinished job from an earlier run even if no tool is called.
+OPEN_ANYWAY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -34,9 +47,58 @@ class Runtime:
         return view.model_copy(update={"download_url": self.links.url_for(tenant, view.handle)})
 
 
-def runtime(ctx: Context[Any]) -> Runtime:
-    found: Runtime = ctx.request_context.lifespan_context
-    return found
+class Starting:
+    """The lifespan's context: the runtime, opened in the background so that initialize and tools/list answer without
+    waiting for the journal, the tracker and the modules behind them. It opens at the first request after initialize
+    (or OPEN_ANYWAY_SECONDS after start); a call that needs it waits for it."""
+
+    def __init__(self, opener: Callable[[], AbstractAsyncContextManager[Runtime]]) -> None:
+        self._opener = opener
+        self._wanted = anyio.Event()
+        self._ready = anyio.Event()
+        self._runtime: Runtime | None = None
+
+    def want(self) -> None:
+        """Open now (a request came that may need it)."""
+        self._wanted.set()
+
+    async def get(self) -> Runtime:
+        """The runtime, once open."""
+        self._wanted.set()
+        await self._ready.wait()
+        assert self._runtime is not None
+        return self._runtime
+
+    def now(self) -> Runtime | None:
+        """The runtime if open, without waiting."""
+        return self._runtime
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Open the runtime when wanted and keep it open until cancelled (a failure to open ends the server, as a
+        failure before the first answer did)."""
+        task_status.started()
+        with anyio.move_on_after(OPEN_ANYWAY_SECONDS):
+            await self._wanted.wait()
+        await anyio.to_thread.run_sync(_load_modules)  # the event loop answers meanwhile
+        async with self._opener() as runtime:
+            self._runtime = runtime
+            self._ready.set()
+            try:
+                await anyio.sleep_forever()
+            finally:
+                self._runtime = None
+
+
+def _load_modules() -> None:
+    """Import what the runtime and the tools are made of (the service, the planner, the tools)."""
+    importlib.import_module("wan_mcp.service")
+    importlib.import_module("wan_mcp.server.toolset")
+
+
+async def runtime(ctx: Context[Any]) -> Runtime:
+    """The running service of this request's server (waiting while it opens)."""
+    starting: Starting = ctx.request_context.lifespan_context
+    return await starting.get()
 
 
 def current_tenant() -> str:
@@ -46,3 +108,25 @@ def current_tenant() -> str:
     if token is None or not token.client_id.startswith("tenant:"):
         return ""
     return token.client_id.removeprefix("tenant:")
+
+
+@asynccontextmanager
+async def running(settings: Settings, *, http_url: str | None = None) -> AsyncIterator[Runtime]:
+    """The service, its chains and its studio (and over HTTP, download links), running as long as the server does."""
+    from wan_mcp.server.http import DownloadLinks  # noqa: PLC0415 (the service's modules load as it opens)
+    from wan_mcp.service import WanService  # noqa: PLC0415
+    from wan_mcp.service.chains import ChainRunner  # noqa: PLC0415
+    from wan_mcp.service.studio import Studio  # noqa: PLC0415
+
+    async with WanService.open(settings) as service:
+        links = None
+        if http_url is not None:
+            secret = await service.signing_key("download-links")
+            links = DownloadLinks(secret, settings.public_url or http_url, settings.download_url_ttl)
+        runtime = Runtime(service, ChainRunner(service), Studio(service), links)
+        async with anyio.create_task_group() as group:
+            await group.start(runtime.runner.run)
+            try:
+                yield runtime
+            finally:
+                group.cancel_scope.cancel()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
@@ -21,8 +21,10 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
 from wan_mcp.files import sha256_file
 from wan_mcp.server.context import Runtime, current_tenant, runtime
-from wan_mcp.service.manage import DeliveredFile
-from wan_mcp.views import SubmitView, TaskView
+
+if TYPE_CHECKING:
+    from wan_mcp.service.manage import DeliveredFile
+    from wan_mcp.views import SubmitView, TaskView
 
 PLAYER_URI = "ui://wan-mcp/player"
 TOOL_META: dict[str, Any] = {"ui": {"resourceUri": PLAYER_URI}}
@@ -108,7 +110,7 @@ def add_video_resource(mcp: MCPServer[Any]) -> None:
     @mcp.resource(VIDEO_URI, name="video", title="A delivered video, in parts", mime_type="video/mp4")
     async def video_resource(key: str, part: str, ctx: Context[Any]) -> bytes:
         """Part N (from 0) of a delivered job's verified MP4, 1.5 MiB each; the job's size_bytes says how many."""
-        return await video_part(runtime(ctx), key, part, current_tenant())
+        return await video_part(await runtime(ctx), key, part, current_tenant())
 
 
 async def result_meta(run: Runtime, view: TaskView, tenant: str | None) -> dict[str, Any]:

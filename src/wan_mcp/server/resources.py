@@ -12,25 +12,25 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 
-from wan_mcp import skill
-from wan_mcp.catalog_views import modes_view
 from wan_mcp.config import Settings
-from wan_mcp.server.context import Runtime, current_tenant, runtime
-from wan_mcp.service.ledger import ledger
+from wan_mcp.server.context import Starting, current_tenant, runtime
 
 
-def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[], Runtime | None]) -> None:
-    """Add the resources and prompts to `mcp` (`live`: the running tools' runtime, for resources without a context)."""
+def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[], Starting | None]) -> None:
+    """Add the resources and prompts to `mcp` (`live`: the runtime as it starts, for resources without a context).
+    What only a read needs (the catalog's views, the ledger) is imported at the read."""
 
     @mcp.resource("wan://modes", name="modes", title="Wan modes and models", mime_type="application/json")
     def modes_resource() -> str:
         """The catalog (every mode, model and limit) for the configured region, as JSON."""
+        from wan_mcp.catalog_views import modes_view  # noqa: PLC0415
+
         return modes_view(settings.region).model_dump_json(indent=1)
 
     @mcp.resource("wan://tasks/{task_id}", name="task", title="A video job", mime_type="application/json")
     async def task_resource(task_id: str, ctx: Context[Any]) -> str:
         """A job's journal record: request (no key), status history, result, local file, error."""
-        service = runtime(ctx).service
+        service = (await runtime(ctx)).service
         record = await service.history(task_id, tenant=current_tenant())
         if record is None:
             raise ResourceNotFoundError(f"no job {task_id!r}")
@@ -44,9 +44,12 @@ def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[
     async def spend_resource() -> str:
         """What was spent and what is running, today and this month, by model (by tenant when hosted), and the
         budgets with what is left today."""
-        running = live()
-        if running is None:
+        from wan_mcp.service.ledger import ledger  # noqa: PLC0415
+
+        starting = live()
+        if starting is None:
             raise ResourceNotFoundError("the server is not running")
+        running = await starting.get()
         tenant = current_tenant()
         scope = None if tenant == "" and settings.tenants else tenant  # the operator sees every tenant
         book = await ledger(running.service.budgets, scope)
@@ -55,6 +58,8 @@ def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[
     @mcp.resource("wan://skill", name="skill", title="The wan-video skill", mime_type="text/markdown")
     def skill_resource() -> str:
         """How to choose a mode, write prompts, and get past the API's limits (the wan-video Agent Skill)."""
+        from wan_mcp import skill  # noqa: PLC0415 (the skill's tables read the catalog: at the read)
+
         return (skill.skill_dir() / "SKILL.md").read_text(encoding="utf-8")
 
     @mcp.resource(
@@ -65,6 +70,8 @@ def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[
     )
     def skill_reference(reference: str) -> str:
         """One reference of the wan-video skill (models, recipes, prompting, vace, errors…)."""
+        from wan_mcp import skill  # noqa: PLC0415 (the skill's tables read the catalog: at the read)
+
         found = skill.references().get(reference.removesuffix(".md"))
         if found is None:
             raise ResourceNotFoundError(f"no skill reference {reference!r}; there are {', '.join(skill.references())}")
@@ -73,6 +80,8 @@ def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[
     @mcp.prompt(title="Choose a Wan mode")
     def choose_mode(goal: str) -> str:
         """Pick the mode, model and arguments for what the user wants, then plan it with a dry run."""
+        from wan_mcp import skill  # noqa: PLC0415 (the skill's tables read the catalog: at the read)
+
         return (
             f"The user wants: {goal}\n\n"
             "Choose the Wan mode and model for this with the table below (list_modes has every model). Ask for any "
@@ -84,6 +93,8 @@ def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[
     @mcp.prompt(title="Plan a long video")
     def plan_long_video(description: str, total_seconds: int = 30) -> str:
         """Plan a video longer than one clip: shots, the chain of segments, total cost and wait, then assembly."""
+        from wan_mcp import skill  # noqa: PLC0415 (the skill's tables read the catalog: at the read)
+
         recipes = skill.references().get("recipes")
         text = recipes.read_text(encoding="utf-8") if recipes else ""
         return (
@@ -97,6 +108,8 @@ def register_resources(mcp: MCPServer[Any], settings: Settings, live: Callable[[
     @mcp.prompt(title="Write a video prompt")
     def write_video_prompt(idea: str, mode: str = "t2v") -> str:
         """Turn an idea into a Wan prompt (subject, scene, motion, camera, lighting, style) within the limits."""
+        from wan_mcp import skill  # noqa: PLC0415 (the skill's tables read the catalog: at the read)
+
         prompting = skill.references().get("prompting")
         text = prompting.read_text(encoding="utf-8") if prompting else ""
         return f"Write a {mode} prompt for: {idea}\n\nKeep within the model's prompt limit (list_modes).\n\n{text}"

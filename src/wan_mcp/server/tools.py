@@ -59,7 +59,7 @@ async def client_roots(ctx: Context[Any]) -> tuple[Path, ...]:
 
 async def present_chain(ctx: Context[Any], view: TaskView) -> CallToolResult:
     """make_long_video and extend_video: the chain (or its plan), with the player's facts for an Apps client."""
-    meta = await player.result_meta(runtime(ctx), view, current_tenant()) if client_supports_apps(ctx) else None
+    meta = await player.result_meta(await runtime(ctx), view, current_tenant()) if client_supports_apps(ctx) else None
     return task_result(view, meta=meta)
 
 
@@ -76,7 +76,7 @@ async def list_modes(
 ) -> CallToolResult:
     """Every mode in the region: when to use it, its default model, each model in one line with its key limits.
     With model: that model's full limits and where each number comes from."""
-    where = region_id(region) if region else runtime(ctx).service.settings.region
+    where = region_id(region) if region else (await runtime(ctx)).service.settings.region
     if model is not None:
         return model_result(model_limits(model, where))
     return model_result(modes_overview(where, mode))
@@ -87,7 +87,7 @@ async def submit_video(ctx: Context[Any], **arguments: Any) -> SubmitView:
     wait_seconds = int(arguments.pop("wait_seconds", 0) or 0)
     allow_duplicate = bool(arguments.pop("allow_duplicate", False))
     given = {k: v for k, v in arguments.items() if v is not None}
-    run, tenant = runtime(ctx), current_tenant()
+    run, tenant = await runtime(ctx), current_tenant()
     view = await run.service.submit(
         given,
         dry_run=dry_run,
@@ -104,7 +104,7 @@ async def present_submit(ctx: Context[Any], view: SubmitView) -> CallToolResult:
     """submit_video's result: one compact JSON text, with the player's facts for an Apps client."""
     meta = None
     if client_supports_apps(ctx):
-        run, tenant = runtime(ctx), current_tenant()
+        run, tenant = await runtime(ctx), current_tenant()
         meta = await player.result_meta(run, view.task, tenant) if view.task else player.plan_meta(view)
     return submit_result(view, meta)
 
@@ -116,7 +116,7 @@ async def poll_task(
 ) -> CallToolResult:
     """A job's status and the message to relay; once done, the local file (verified) and a contact sheet; on
     failure, what to do. After a client timeout call it again: never resubmit. Full record: wan://tasks/{id}."""
-    run = runtime(ctx)
+    run = await runtime(ctx)
     key = task_id.strip()
     tenant = current_tenant()
     sheet = None
@@ -136,7 +136,7 @@ async def list_tasks(
     limit: Annotated[int, Field(ge=1, le=200)] = 20,
 ) -> CallToolResult:
     """Jobs this wan-mcp has submitted (from its local journal), newest first, with status and files."""
-    listing = await runtime(ctx).service.list(
+    listing = await (await runtime(ctx)).service.list(
         status=status, since_hours=since_hours, limit=limit, tenant=current_tenant()
     )
     return list_result(listing)
@@ -148,7 +148,7 @@ async def cancel_task(
 ) -> CallToolResult:
     """Cancel a job still PENDING (queued): nothing is billed. A RUNNING job cannot be cancelled; it is billed only
     if it succeeds."""
-    return cancel_result(await runtime(ctx).service.cancel(task_id, tenant=current_tenant()))
+    return cancel_result(await (await runtime(ctx)).service.cancel(task_id, tenant=current_tenant()))
 
 
 async def extract_frame(
@@ -162,7 +162,7 @@ async def extract_frame(
         raise RequestInvalid(
             Problem("at", "invalid_value", f"{at!r} is not a time", "give 'first', 'last' or a number of seconds")
         ) from None
-    return model_result(await runtime(ctx).studio.extract_frame(source, when, await client_roots(ctx)))
+    return model_result(await (await runtime(ctx)).studio.extract_frame(source, when, await client_roots(ctx)))
 
 
 async def merge_media(
@@ -174,7 +174,7 @@ async def merge_media(
     ] = "replace",
     trim: Annotated[Literal["video", "audio"], Field(description="the result lasts as long as which")] = "video",
 ) -> CallToolResult:
-    merged = await runtime(ctx).studio.merge(
+    merged = await (await runtime(ctx)).studio.merge(
         videos, audio=audio, audio_mode=audio_mode, trim=trim, extra_allowed=await client_roots(ctx)
     )
     return model_result(merged)
@@ -216,7 +216,7 @@ async def make_long_video(
             "generate_audio": generate_audio,
         },
     )
-    return await runtime(ctx).runner.start(
+    return await (await runtime(ctx)).runner.start(
         spec, dry_run=dry_run, wait_seconds=wait_seconds, progress=progress_of(ctx), tenant=current_tenant()
     )
 
@@ -239,7 +239,7 @@ async def extend_video(
     dry_run: Annotated[bool, Field(description=DRY_RUN_HELP)] = False,
     wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description=WAIT_HELP)] = 0,
 ) -> TaskView:
-    run = runtime(ctx)
+    run = await runtime(ctx)
     spec = await run.studio.extension_spec(
         source,
         prompt=prompt,
