@@ -22,56 +22,12 @@ import anyio
 
 from wan_mcp.journal import codec
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskEvent, TaskRecord
+from wan_mcp.journal.sqlite_sql import migrate
 from wan_mcp.journal.store import JournalUnavailable, TaskFilter
 from wan_mcp.states import ACTIVE_STATES, PAID_OR_PAYING, ChainState, JobState, task_status
 
 log = logging.getLogger("wan_mcp.journal")
 T = TypeVar("T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    handle TEXT PRIMARY KEY, task_id TEXT UNIQUE, state TEXT NOT NULL, status TEXT, mode TEXT NOT NULL,
-    model TEXT NOT NULL, model_name TEXT NOT NULL, region TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '',
-    function TEXT, prompt TEXT, request_json TEXT NOT NULL, request_hash TEXT NOT NULL, estimate_json TEXT NOT NULL,
-    currency TEXT, quoted_cost REAL, notes_json TEXT NOT NULL, created_at REAL NOT NULL, submitted_at REAL,
-    updated_at REAL NOT NULL, finished_at REAL, request_id TEXT, video_url TEXT, url_expires_at REAL,
-    orig_prompt TEXT, actual_prompt TEXT, usage_json TEXT, billed_seconds REAL, cost REAL, local_path TEXT,
-    size_bytes INTEGER, sha256 TEXT, verified TEXT, error_json TEXT, lease_owner TEXT, lease_until REAL
-);
-CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state);
-CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
-CREATE INDEX IF NOT EXISTS tasks_hash ON tasks(request_hash);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, handle TEXT NOT NULL REFERENCES tasks(handle), at REAL NOT NULL,
-    state TEXT NOT NULL, status TEXT, detail TEXT
-);
-CREATE INDEX IF NOT EXISTS events_handle ON events(handle);
-CREATE TABLE IF NOT EXISTS uploads (
-    sha256 TEXT NOT NULL, model TEXT NOT NULL, region TEXT NOT NULL, oss_url TEXT NOT NULL,
-    uploaded_at REAL NOT NULL, PRIMARY KEY (sha256, model, region)
-);
-CREATE TABLE IF NOT EXISTS chains (
-    id TEXT PRIMARY KEY, spec_hash TEXT NOT NULL, kind TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
-    segments_json TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '', output_path TEXT, size_bytes INTEGER, sha256 TEXT,
-    error_json TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chains_hash ON chains(spec_hash);
-CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-"""
-# Version 1 (the first release) lacked these columns; its claim_owner/claim_at are left unused.
-_V2_COLUMNS = {
-    "tasks": (
-        ("tenant", "TEXT NOT NULL DEFAULT ''"),
-        ("currency", "TEXT"),
-        ("quoted_cost", "REAL"),
-        ("billed_seconds", "REAL"),
-        ("cost", "REAL"),
-        ("verified", "TEXT"),
-        ("lease_owner", "TEXT"),
-        ("lease_until", "REAL"),
-    ),
-    "chains": (("tenant", "TEXT NOT NULL DEFAULT ''"),),
-}
 
 
 def _marks(values: Collection[Any]) -> str:
@@ -105,7 +61,7 @@ class SqliteStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
-        self._migrate(db)
+        migrate(db)
         self._marker.touch(exist_ok=True)  # this file has held a journal: empty from now on means damaged
         return db
 
@@ -141,26 +97,6 @@ class SqliteStore:
         for suffix in ("-wal", "-shm"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
         return kept
-
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version < codec.SCHEMA_VERSION:
-                for table, columns in _V2_COLUMNS.items():
-                    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                    for name, kind in columns:
-                        if present and name not in present:
-                            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version={codec.SCHEMA_VERSION}")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     # -- plumbing
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
