@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import anyio
 
 from wan_mcp.journal import codec
+from wan_mcp.journal.budget import DailyBudget, enforce
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskEvent, TaskRecord
 from wan_mcp.journal.sqlite_sql import migrate
 from wan_mcp.journal.store import JournalUnavailable, TaskFilter
@@ -138,7 +139,12 @@ class SqliteStore:
 
     # -- tasks
     async def create_task(
-        self, record: TaskRecord, *, detail: str, duplicate_since: float | None = None
+        self,
+        record: TaskRecord,
+        *,
+        detail: str,
+        duplicate_since: float | None = None,
+        budget: DailyBudget | None = None,
     ) -> tuple[TaskRecord, bool]:
         def create(db: sqlite3.Connection) -> tuple[TaskRecord, bool]:
             if duplicate_since is not None:
@@ -150,6 +156,7 @@ class SqliteStore:
                 ).fetchone()
                 if row is not None:
                     return codec.task_record(row), False
+            _refuse_over(db, budget)
             values = codec.task_row(record)
             db.execute(f"INSERT INTO tasks ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values()))
             self._event(db, record.handle, detail)
@@ -277,11 +284,12 @@ class SqliteStore:
         return await self._run(select)
 
     # -- chains
-    async def save_chain(self, chain: ChainRecord) -> ChainRecord:
+    async def save_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> ChainRecord:
         chain.updated_at = self.clock()
         values = codec.chain_row(chain)
 
         def save(db: sqlite3.Connection) -> ChainRecord:
+            _refuse_over(db, budget)
             db.execute(
                 f"INSERT OR REPLACE INTO chains ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values())
             )
@@ -311,30 +319,7 @@ class SqliteStore:
 
     # -- the ledger
     async def spend(self, *, since: float, until: float, tenant: str | None = None) -> list[SpendRow]:
-        active = [s.value for s in PAID_OR_PAYING if s is not JobState.DELIVERED]
-        query = (
-            "SELECT model, currency, tenant,"
-            " SUM(status = 'SUCCEEDED') AS jobs,"
-            " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN billed_seconds END), 0) AS billed_seconds,"
-            " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN cost END), 0) AS cost,"
-            " SUM(status = 'SUCCEEDED' AND cost IS NULL) AS unpriced_jobs,"
-            f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)})) AS pending_jobs,"
-            f" COALESCE(SUM(CASE WHEN status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) THEN quoted_cost END),"
-            " 0) AS pending_cost,"
-            f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) AND quoted_cost IS NULL)"
-            " AS pending_unpriced"
-            " FROM tasks WHERE created_at >= ? AND created_at < ?"
-        )
-        params: list[Any] = [*active, *active, *active, since, until]
-        if tenant is not None:
-            query += " AND tenant = ?"
-            params.append(tenant)
-        query += " GROUP BY model, currency, tenant ORDER BY model"
-
-        def select() -> list[SpendRow]:
-            return [SpendRow(**dict(row)) for row in self._db.execute(query, params).fetchall()]
-
-        return await self._run(select)
+        return await self._run(_spend, self._db, since, until, tenant)
 
     async def query_slot(self, *, per_second: float) -> float:  # noqa: ARG002 (the protocol's signature)
         """On one machine each process keeps its own limit (the client's limiter): nothing to share here."""
@@ -352,3 +337,38 @@ class SqliteStore:
     async def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _spend(db: sqlite3.Connection, since: float, until: float, tenant: str | None) -> list[SpendRow]:
+    """The ledger's rows of a period (see `Store.spend`)."""
+    active = [s.value for s in PAID_OR_PAYING if s is not JobState.DELIVERED]
+    query = (
+        "SELECT model, currency, tenant,"
+        " SUM(status = 'SUCCEEDED') AS jobs,"
+        " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN billed_seconds END), 0) AS billed_seconds,"
+        " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN cost END), 0) AS cost,"
+        " SUM(status = 'SUCCEEDED' AND cost IS NULL) AS unpriced_jobs,"
+        f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)})) AS pending_jobs,"
+        f" COALESCE(SUM(CASE WHEN status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) THEN quoted_cost END),"
+        " 0) AS pending_cost,"
+        f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) AND quoted_cost IS NULL)"
+        " AS pending_unpriced"
+        " FROM tasks WHERE created_at >= ? AND created_at < ?"
+    )
+    params: list[Any] = [*active, *active, *active, since, until]
+    if tenant is not None:
+        query += " AND tenant = ?"
+        params.append(tenant)
+    query += " GROUP BY model, currency, tenant ORDER BY model"
+    return [SpendRow(**dict(row)) for row in db.execute(query, params).fetchall()]
+
+
+def _refuse_over(db: sqlite3.Connection, budget: DailyBudget | None) -> None:
+    """Inside a write (BEGIN IMMEDIATE: every other process's writes wait), raise `OverDailyBudget` when the budget's
+    quote does not fit what its tenant's day already commits."""
+    if budget is None:
+        return
+    rows = _spend(db, budget.since, budget.until, budget.tenant)
+    query = "SELECT * FROM chains WHERE state = ? AND tenant = ?"
+    chains = [codec.chain_record(row) for row in db.execute(query, (ChainState.RUNNING.value, budget.tenant))]
+    enforce(budget, rows, chains)
