@@ -4,6 +4,10 @@ chains), per tenant, a chain checked whole, unknown prices refused under a budge
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
+import sys
+import textwrap
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +28,7 @@ from wan_mcp.states import ChainState
 pytestmark = pytest.mark.anyio
 T2V = {"mode": "t2v", "resolution": "720P", "duration": 3}  # 3 s × 0.60 CNY = 1.80 CNY (estimate)
 SLOW = 100_000  # emulator seconds: a job that stays RUNNING for the whole test unless told otherwise
+TRIALS = 10  # rounds of the cross-process race, each on a budget of its own (a tenant per round)
 
 
 def job(prompt: str, **extra: Any) -> dict[str, Any]:
@@ -113,6 +118,79 @@ async def test_parallel_calls_cannot_share_the_last_of_a_budget(emulator: LiveEm
                 group.start_soon(submit, index)
     assert sorted(outcomes) == ["refused"] * 3 + ["sent"] * 2
     assert len(emulator.requests("submit")) == 2
+
+
+RACER = textwrap.dedent(
+    """
+    import anyio, json, sys
+    from wan_mcp.config import load_settings
+    from wan_mcp.errors import OverBudget
+    from wan_mcp.service import WanService
+
+    async def main() -> None:
+        job, submits = json.loads(sys.argv[1]), int(sys.argv[2])
+        async with WanService.open(load_settings(), adopt=False) as service:
+            print("ready", flush=True)
+            while tenant := (await anyio.to_thread.run_sync(sys.stdin.readline)).strip():  # one line per trial
+                outcomes = []
+
+                async def one(index: int) -> None:
+                    try:
+                        await service.submit({**job, "prompt": f"{tenant} {service.deps.owner} {index}"}, tenant=tenant)
+                        outcomes.append("sent")
+                    except OverBudget as exc:
+                        outcomes.append(exc.code + ": " + exc.message)
+
+                async with anyio.create_task_group() as group:
+                    for index in range(submits):
+                        group.start_soon(one, index)
+                print(json.dumps(outcomes), flush=True)
+
+    anyio.run(main)
+    """
+)
+
+
+def racing(racers: list[subprocess.Popen[str]], line: str) -> list[str]:
+    """Give every racer the same line at once; what each of their submits ended with."""
+    for racer in racers:
+        assert racer.stdin is not None
+        racer.stdin.write(line + "\n")
+        racer.stdin.flush()
+    outcomes = []
+    for racer in racers:
+        assert racer.stdout is not None
+        outcomes += json.loads(racer.stdout.readline())
+    return outcomes
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
+def test_processes_sharing_a_journal_cannot_share_the_last_of_a_budget(
+    emulator: LiveEmulator, tmp_path: Path, store_kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Two processes on one journal (one SQLite file, or one PostgreSQL database as replicas share), each submitting
+    3 jobs at once under a day's budget that covers 2: in every trial exactly 2 are sent, across both processes, and
+    the rest refused as over today's budget, in the usual words."""
+    emulator.faults(processing_seconds=SLOW)
+    database = {"WAN_MCP_DATABASE_URL": request.getfixturevalue("postgres_url")} if store_kind == "postgres" else {}
+    env = emulator.server_env(tmp_path, inherit=True, WAN_MCP_DAILY_BUDGET="4", WAN_MCP_POLL_SPEED="1", **database)
+    command = [sys.executable, "-c", RACER, json.dumps(T2V), "3"]
+    racers = [
+        subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    trials = []
+    try:
+        assert [racer.stdout.readline() if racer.stdout else "" for racer in racers] == ["ready\n"] * 2
+        trials = [racing(racers, f"trial-{trial}") for trial in range(TRIALS)]  # each trial a tenant: a fresh budget
+    finally:
+        for racer in racers:
+            racer.communicate("\n", timeout=60)
+    sent = [outcomes.count("sent") for outcomes in trials]
+    print(f"\nsent per trial ({store_kind}): {sent}")
+    assert sent == [2] * TRIALS
+    refusals = {outcome for outcomes in trials for outcome in outcomes if outcome != "sent"}
+    assert all(r.startswith("over_daily_budget: ") and "of today's budget of 4.00 CNY (" in r for r in refusals)
+    assert len([r for r in emulator.requests("submit") if r["status"] == 200]) == 2 * TRIALS  # (429s are retried)
 
 
 async def test_unknown_price_is_refused_under_a_budget_and_allowed_without(

@@ -48,3 +48,13 @@ def chain(**changes: Any) -> ChainRecord:
     }
     fields.update(changes)
     return ChainRecord(**fields)
+
+
+def reserving(name: str, tenant: str, *costs: float) -> ChainRecord:
+    """A running chain (id and spec hash `name`) whose segments, none sent yet, are quoted `costs` (CNY): it
+    reserves them all."""
+    segments = [{"index": i, "cost": cost} for i, cost in enumerate(costs)]
+    spec = {"shots": [], "totals": {"currency": "CNY", "segments": segments}}
+    return chain(
+        id=name, spec_hash=name, tenant=tenant, spec=spec, segments=[ChainSegment(i) for i in range(len(costs))]
+    )

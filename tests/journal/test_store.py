@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import anyio
 import pytest
-from store_cases import chain, estimate, record
+from store_cases import chain, estimate, record, reserving
 
 from conftest import Clock, OpenStore
-from wan_mcp.journal import SpendRow, Store, TaskFilter, wait_for_query_turn
+from wan_mcp.journal import DailyBudget, OverDailyBudget, SpendRow, Store, TaskFilter, wait_for_query_turn
 from wan_mcp.states import ChainState, JobState
 from wan_mcp.views import ErrorView
 
@@ -147,6 +147,67 @@ async def test_concurrent_creates_of_one_request_make_one_record(open_store: Ope
     assert len(results) == CONCURRENT and sum(made for _, made in results) == 1
     assert len({handle for handle, _ in results}) == 1
     assert len(await stores[0].list_tasks(TaskFilter(request_hash="h1"))) == 1
+
+
+def day(tenant: str, limit: float, cost: float = 1.0) -> DailyBudget:
+    """A CNY budget of `limit` for the day [0, 4000) of `tenant`, for a new quote of `cost`."""
+    return DailyBudget(tenant, "CNY", since=0.0, until=4000.0, limit=limit, cost=cost)
+
+
+async def test_a_budget_refuses_inside_the_write(store: Store) -> None:
+    """With a day's budget, a job or chain is written only when what the tenant's day commits (billed, running, and
+    reserved by its running chains' unsent segments) plus its quote fits; else OverDailyBudget says what the day
+    commits and nothing is written. A duplicate is still found first; without a budget nothing is refused."""
+    await store.create_task(record(tenant="acme", state=JobState.DELIVERED, status="SUCCEEDED", cost=0.5), detail="")
+    await store.create_task(record(tenant="acme", request_hash="h2"), detail="")  # running, quoted 1.0
+    await store.create_task(record(tenant="acme", request_hash="h3", state=JobState.FAILED), detail="")  # free
+    await store.create_task(record(tenant="acme", request_hash="h4", created_at=5000.0), detail="")  # another day
+    await store.create_task(record(tenant="beta", request_hash="h5"), detail="")  # another tenant
+    await store.save_chain(reserving("chain-a", "acme", 1.0), budget=day("acme", 2.5))  # 1.5 committed: fits
+    with pytest.raises(OverDailyBudget) as over:
+        await store.create_task(record(tenant="acme", request_hash="h6"), detail="", budget=day("acme", 3.0))
+    assert over.value.committed == pytest.approx(2.5)
+    assert await store.list_tasks(TaskFilter(request_hash="h6")) == []
+    with pytest.raises(OverDailyBudget):
+        await store.save_chain(reserving("chain-b", "acme", 1.0), budget=day("acme", 3.0))
+    assert await store.get_chain("chain-b") is None
+    made, fresh = await store.create_task(record(tenant="acme", request_hash="h6"), detail="", budget=day("acme", 3.5))
+    again, written = await store.create_task(
+        record(tenant="acme", request_hash="h6"), detail="", duplicate_since=0.0, budget=day("acme", 3.5)
+    )
+    assert fresh and not written and again.handle == made.handle
+    _, unbudgeted = await store.create_task(record(tenant="acme", request_hash="h7"), detail="")
+    assert unbudgeted
+
+
+async def test_concurrent_budgeted_writes_make_only_what_fits(open_store: OpenStore) -> None:
+    """Many jobs and chains written at once under one tenant's budget, over several connections (as processes or
+    replicas are): exactly as many as the budget covers are written, the rest refused; another tenant is not held."""
+    stores = [await open_store() for _ in range(CONNECTIONS)]
+    written: list[int] = []
+    refused: list[float] = []
+
+    async def write(index: int) -> None:
+        store = stores[index % CONNECTIONS]
+        try:
+            if index % 2:
+                await store.save_chain(reserving(f"chain-{index}", "acme", 1.0), budget=day("acme", 3.0))
+            else:
+                await store.create_task(
+                    record(tenant="acme", request_hash=f"h{index}"), detail="", budget=day("acme", 3.0)
+                )
+            written.append(index)
+        except OverDailyBudget as exc:
+            refused.append(exc.committed)
+
+    async with anyio.create_task_group() as group:
+        for index in range(CONCURRENT):
+            group.start_soon(write, index)
+    assert len(written) == 3 and refused == pytest.approx([3.0] * (CONCURRENT - 3))
+    jobs = await stores[0].list_tasks(TaskFilter(tenant="acme"))
+    assert len(jobs) + len(await stores[0].list_chains([ChainState.RUNNING])) == 3
+    _, made = await stores[1].create_task(record(tenant="beta"), detail="", budget=day("beta", 1.0))
+    assert made
 
 
 @pytest.mark.parametrize("claim", [False, True], ids=["tracking", "download"])

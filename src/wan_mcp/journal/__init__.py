@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wan_mcp.errors import ConfigError
+from wan_mcp.journal.budget import DailyBudget, OverDailyBudget
 from wan_mcp.journal.records import ChainRecord, ChainSegment, SpendRow, TaskEvent, TaskRecord, new_handle
 from wan_mcp.journal.store import JournalUnavailable, Store, TaskFilter, wait_for_query_turn
 
@@ -42,7 +43,9 @@ async def open_store(settings: Settings) -> Store:
 __all__ = [
     "ChainRecord",
     "ChainSegment",
+    "DailyBudget",
     "JournalUnavailable",
+    "OverDailyBudget",
     "SpendRow",
     "Store",
     "TaskEvent",

@@ -10,7 +10,6 @@ from wan_mcp.journal.records import CHAIN_FIELDS, TASK_FIELDS, ChainRecord, Chai
 from wan_mcp.states import ChainState, JobState, is_final, task_status
 from wan_mcp.views import ErrorView, EstimateView
 
-SCHEMA_VERSION = 2
 # field → column, where they differ (the rest are stored as they are)
 _JSON_FIELDS = {"request": "request_json", "notes": "notes_json", "usage": "usage_json"}
 TASK_COLUMNS: tuple[str, ...] = (

@@ -25,7 +25,16 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from wan_mcp.errors import ConfigError
 from wan_mcp.journal import codec
-from wan_mcp.journal.postgres_sql import DUPLICATE_LOCK, QUERY_SLOT, SLOT_ATTEMPTS, SPEND, TAKE_LEASE, migrate
+from wan_mcp.journal.budget import DailyBudget
+from wan_mcp.journal.postgres_sql import (
+    DUPLICATE_LOCK,
+    QUERY_SLOT,
+    SLOT_ATTEMPTS,
+    TAKE_LEASE,
+    migrate,
+    refuse_over,
+    spend,
+)
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskEvent, TaskRecord
 from wan_mcp.journal.store import JournalUnavailable, TaskFilter
 from wan_mcp.states import ACTIVE_STATES, PAID_OR_PAYING, ChainState, JobState, task_status
@@ -174,7 +183,12 @@ class PostgresStore:
 
     # -- tasks
     async def create_task(
-        self, record: TaskRecord, *, detail: str, duplicate_since: float | None = None
+        self,
+        record: TaskRecord,
+        *,
+        detail: str,
+        duplicate_since: float | None = None,
+        budget: DailyBudget | None = None,
     ) -> tuple[TaskRecord, bool]:
         values = codec.task_row(record)
         insert = sql.SQL("INSERT INTO tasks ({}) VALUES ({})").format(_columns(values), _marks(values))
@@ -191,6 +205,7 @@ class PostgresStore:
                 row = await cur.fetchone()
                 if row is not None:
                     return codec.task_record(row), False
+            await refuse_over(cur, budget)
             await cur.execute(insert, tuple(values.values()))
             await self._event(cur, record.handle, detail)
         return record, True
@@ -309,11 +324,12 @@ class PostgresStore:
         return str(row["oss_url"]) if row else None
 
     # -- chains
-    async def save_chain(self, chain: ChainRecord) -> ChainRecord:
+    async def save_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> ChainRecord:
         chain.updated_at = self.clock()
         values = codec.chain_row(chain)
         upsert = _UPSERT_CHAIN.format(_columns(values), _marks(values), _assignments(values, "EXCLUDED"))
-        async with self._statement() as cur:
+        async with self._transaction() if budget else self._statement() as cur:
+            await refuse_over(cur, budget)
             await cur.execute(upsert, tuple(values.values()))
         return chain
 
@@ -334,10 +350,8 @@ class PostgresStore:
 
     # -- the ledger and the account's query limit
     async def spend(self, *, since: float, until: float, tenant: str | None = None) -> list[SpendRow]:
-        active = [s.value for s in PAID_OR_PAYING if s is not JobState.DELIVERED]
         async with self._statement() as cur:
-            await cur.execute(SPEND, {"active": active, "since": since, "until": until, "tenant": tenant})
-            return [SpendRow(**row) for row in await cur.fetchall()]
+            return await spend(cur, since, until, tenant)
 
     async def query_slot(self, *, per_second: float) -> float:
         """Reserve the account's next free send time, one every 1/per_second seconds across every replica, on the

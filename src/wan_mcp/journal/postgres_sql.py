@@ -1,4 +1,5 @@
-"""The PostgreSQL journal's SQL: the schema as numbered migrations, and the statements that decide races.
+"""The PostgreSQL journal's SQL: the schema as numbered migrations, and the statements that decide races (a lease,
+the account's query clock, a tenant's daily budget).
 
 The columns are the codec's (`codec.py`), so both stores read and write the same rows; JSON stays text and times
 stay epoch seconds (double precision), as in SQLite. `schema_version` lists the migrations applied. Every replica
@@ -12,13 +13,20 @@ import logging
 import time
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
+from psycopg.rows import DictRow
+
+from wan_mcp.journal import codec
+from wan_mcp.journal.budget import DailyBudget, enforce
+from wan_mcp.journal.records import SpendRow
+from wan_mcp.states import PAID_OR_PAYING, ChainState, JobState
 
 log = logging.getLogger("wan_mcp.journal")
 
 # The advisory-lock namespaces of the journal (the first key of pg_advisory_xact_lock(int, int)).
 MIGRATION_LOCK = 0x57414E31  # "WAN1": schema migrations (second key 0)
 DUPLICATE_LOCK = 0x57414E32  # "WAN2": the duplicate check of one request (second key: hashtext(tenant, hash))
+BUDGET_LOCK = 0x57414E33  # "WAN3": the daily-budget check of one tenant (second key: hashtext(tenant))
 
 _JOBS = (
     """CREATE TABLE tasks (
@@ -102,6 +110,26 @@ FROM (
 ) AS period
 GROUP BY model, currency, tenant ORDER BY model, currency NULLS FIRST, tenant
 """
+
+
+async def spend(cur: AsyncCursor[DictRow], since: float, until: float, tenant: str | None) -> list[SpendRow]:
+    """The ledger's rows of a period (see `Store.spend`)."""
+    active = [s.value for s in PAID_OR_PAYING if s is not JobState.DELIVERED]
+    await cur.execute(SPEND, {"active": active, "since": since, "until": until, "tenant": tenant})
+    return [SpendRow(**row) for row in await cur.fetchall()]
+
+
+async def refuse_over(cur: AsyncCursor[DictRow], budget: DailyBudget | None) -> None:
+    """In a write's transaction, raise `OverDailyBudget` when the budget's quote does not fit what its tenant's day
+    already commits. The tenant's lock queues its budgeted writes, across replicas, until the one before commits;
+    the statements after it (read committed: each sees what was committed when it began) then count that one."""
+    if budget is None:
+        return
+    await cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (BUDGET_LOCK, budget.tenant))
+    rows = await spend(cur, budget.since, budget.until, budget.tenant)
+    running = (ChainState.RUNNING.value, budget.tenant)
+    await cur.execute("SELECT * FROM chains WHERE state = %s AND tenant = %s", running)
+    enforce(budget, rows, [codec.chain_record(row) for row in await cur.fetchall()])
 
 
 async def migrate(conn: AsyncConnection[Any], *, upto: int = SCHEMA_VERSION) -> int:

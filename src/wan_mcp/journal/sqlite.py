@@ -21,57 +21,14 @@ from typing import Any, TypeVar
 import anyio
 
 from wan_mcp.journal import codec
+from wan_mcp.journal.budget import DailyBudget, enforce
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskEvent, TaskRecord
+from wan_mcp.journal.sqlite_sql import migrate
 from wan_mcp.journal.store import JournalUnavailable, TaskFilter
 from wan_mcp.states import ACTIVE_STATES, PAID_OR_PAYING, ChainState, JobState, task_status
 
 log = logging.getLogger("wan_mcp.journal")
 T = TypeVar("T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    handle TEXT PRIMARY KEY, task_id TEXT UNIQUE, state TEXT NOT NULL, status TEXT, mode TEXT NOT NULL,
-    model TEXT NOT NULL, model_name TEXT NOT NULL, region TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '',
-    function TEXT, prompt TEXT, request_json TEXT NOT NULL, request_hash TEXT NOT NULL, estimate_json TEXT NOT NULL,
-    currency TEXT, quoted_cost REAL, notes_json TEXT NOT NULL, created_at REAL NOT NULL, submitted_at REAL,
-    updated_at REAL NOT NULL, finished_at REAL, request_id TEXT, video_url TEXT, url_expires_at REAL,
-    orig_prompt TEXT, actual_prompt TEXT, usage_json TEXT, billed_seconds REAL, cost REAL, local_path TEXT,
-    size_bytes INTEGER, sha256 TEXT, verified TEXT, error_json TEXT, lease_owner TEXT, lease_until REAL
-);
-CREATE INDEX IF NOT EXISTS tasks_state ON tasks(state);
-CREATE INDEX IF NOT EXISTS tasks_created ON tasks(created_at);
-CREATE INDEX IF NOT EXISTS tasks_hash ON tasks(request_hash);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, handle TEXT NOT NULL REFERENCES tasks(handle), at REAL NOT NULL,
-    state TEXT NOT NULL, status TEXT, detail TEXT
-);
-CREATE INDEX IF NOT EXISTS events_handle ON events(handle);
-CREATE TABLE IF NOT EXISTS uploads (
-    sha256 TEXT NOT NULL, model TEXT NOT NULL, region TEXT NOT NULL, oss_url TEXT NOT NULL,
-    uploaded_at REAL NOT NULL, PRIMARY KEY (sha256, model, region)
-);
-CREATE TABLE IF NOT EXISTS chains (
-    id TEXT PRIMARY KEY, spec_hash TEXT NOT NULL, kind TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
-    segments_json TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '', output_path TEXT, size_bytes INTEGER, sha256 TEXT,
-    error_json TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chains_hash ON chains(spec_hash);
-CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-"""
-# Version 1 (the first release) lacked these columns; its claim_owner/claim_at are left unused.
-_V2_COLUMNS = {
-    "tasks": (
-        ("tenant", "TEXT NOT NULL DEFAULT ''"),
-        ("currency", "TEXT"),
-        ("quoted_cost", "REAL"),
-        ("billed_seconds", "REAL"),
-        ("cost", "REAL"),
-        ("verified", "TEXT"),
-        ("lease_owner", "TEXT"),
-        ("lease_until", "REAL"),
-    ),
-    "chains": (("tenant", "TEXT NOT NULL DEFAULT ''"),),
-}
 
 
 def _marks(values: Collection[Any]) -> str:
@@ -105,7 +62,7 @@ class SqliteStore:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
         db.execute("PRAGMA foreign_keys=ON")
-        self._migrate(db)
+        migrate(db)
         self._marker.touch(exist_ok=True)  # this file has held a journal: empty from now on means damaged
         return db
 
@@ -141,26 +98,6 @@ class SqliteStore:
         for suffix in ("-wal", "-shm"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
         return kept
-
-    @staticmethod
-    def _migrate(db: sqlite3.Connection) -> None:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version < codec.SCHEMA_VERSION:
-                for table, columns in _V2_COLUMNS.items():
-                    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                    for name, kind in columns:
-                        if present and name not in present:
-                            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version={codec.SCHEMA_VERSION}")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
 
     # -- plumbing
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -202,7 +139,12 @@ class SqliteStore:
 
     # -- tasks
     async def create_task(
-        self, record: TaskRecord, *, detail: str, duplicate_since: float | None = None
+        self,
+        record: TaskRecord,
+        *,
+        detail: str,
+        duplicate_since: float | None = None,
+        budget: DailyBudget | None = None,
     ) -> tuple[TaskRecord, bool]:
         def create(db: sqlite3.Connection) -> tuple[TaskRecord, bool]:
             if duplicate_since is not None:
@@ -214,6 +156,7 @@ class SqliteStore:
                 ).fetchone()
                 if row is not None:
                     return codec.task_record(row), False
+            _refuse_over(db, budget)
             values = codec.task_row(record)
             db.execute(f"INSERT INTO tasks ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values()))
             self._event(db, record.handle, detail)
@@ -341,11 +284,12 @@ class SqliteStore:
         return await self._run(select)
 
     # -- chains
-    async def save_chain(self, chain: ChainRecord) -> ChainRecord:
+    async def save_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> ChainRecord:
         chain.updated_at = self.clock()
         values = codec.chain_row(chain)
 
         def save(db: sqlite3.Connection) -> ChainRecord:
+            _refuse_over(db, budget)
             db.execute(
                 f"INSERT OR REPLACE INTO chains ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values())
             )
@@ -375,30 +319,7 @@ class SqliteStore:
 
     # -- the ledger
     async def spend(self, *, since: float, until: float, tenant: str | None = None) -> list[SpendRow]:
-        active = [s.value for s in PAID_OR_PAYING if s is not JobState.DELIVERED]
-        query = (
-            "SELECT model, currency, tenant,"
-            " SUM(status = 'SUCCEEDED') AS jobs,"
-            " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN billed_seconds END), 0) AS billed_seconds,"
-            " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN cost END), 0) AS cost,"
-            " SUM(status = 'SUCCEEDED' AND cost IS NULL) AS unpriced_jobs,"
-            f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)})) AS pending_jobs,"
-            f" COALESCE(SUM(CASE WHEN status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) THEN quoted_cost END),"
-            " 0) AS pending_cost,"
-            f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) AND quoted_cost IS NULL)"
-            " AS pending_unpriced"
-            " FROM tasks WHERE created_at >= ? AND created_at < ?"
-        )
-        params: list[Any] = [*active, *active, *active, since, until]
-        if tenant is not None:
-            query += " AND tenant = ?"
-            params.append(tenant)
-        query += " GROUP BY model, currency, tenant ORDER BY model"
-
-        def select() -> list[SpendRow]:
-            return [SpendRow(**dict(row)) for row in self._db.execute(query, params).fetchall()]
-
-        return await self._run(select)
+        return await self._run(_spend, self._db, since, until, tenant)
 
     async def query_slot(self, *, per_second: float) -> float:  # noqa: ARG002 (the protocol's signature)
         """On one machine each process keeps its own limit (the client's limiter): nothing to share here."""
@@ -416,3 +337,38 @@ class SqliteStore:
     async def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _spend(db: sqlite3.Connection, since: float, until: float, tenant: str | None) -> list[SpendRow]:
+    """The ledger's rows of a period (see `Store.spend`)."""
+    active = [s.value for s in PAID_OR_PAYING if s is not JobState.DELIVERED]
+    query = (
+        "SELECT model, currency, tenant,"
+        " SUM(status = 'SUCCEEDED') AS jobs,"
+        " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN billed_seconds END), 0) AS billed_seconds,"
+        " COALESCE(SUM(CASE WHEN status = 'SUCCEEDED' THEN cost END), 0) AS cost,"
+        " SUM(status = 'SUCCEEDED' AND cost IS NULL) AS unpriced_jobs,"
+        f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)})) AS pending_jobs,"
+        f" COALESCE(SUM(CASE WHEN status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) THEN quoted_cost END),"
+        " 0) AS pending_cost,"
+        f" SUM(status IS NOT 'SUCCEEDED' AND state IN ({_marks(active)}) AND quoted_cost IS NULL)"
+        " AS pending_unpriced"
+        " FROM tasks WHERE created_at >= ? AND created_at < ?"
+    )
+    params: list[Any] = [*active, *active, *active, since, until]
+    if tenant is not None:
+        query += " AND tenant = ?"
+        params.append(tenant)
+    query += " GROUP BY model, currency, tenant ORDER BY model"
+    return [SpendRow(**dict(row)) for row in db.execute(query, params).fetchall()]
+
+
+def _refuse_over(db: sqlite3.Connection, budget: DailyBudget | None) -> None:
+    """Inside a write (BEGIN IMMEDIATE: every other process's writes wait), raise `OverDailyBudget` when the budget's
+    quote does not fit what its tenant's day already commits."""
+    if budget is None:
+        return
+    rows = _spend(db, budget.since, budget.until, budget.tenant)
+    query = "SELECT * FROM chains WHERE state = ? AND tenant = ?"
+    chains = [codec.chain_record(row) for row in db.execute(query, (ChainState.RUNNING.value, budget.tenant))]
+    enforce(budget, rows, chains)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import anyio
 
 from wan_mcp.errors import WanMcpError
+from wan_mcp.journal.budget import DailyBudget
 from wan_mcp.journal.records import ChainRecord, SpendRow, TaskRecord
 from wan_mcp.states import ChainState, JobState, TaskStatus
 
@@ -51,11 +52,19 @@ class Store(Protocol):
         ...
 
     async def create_task(
-        self, record: TaskRecord, *, detail: str, duplicate_since: float | None = None
+        self,
+        record: TaskRecord,
+        *,
+        detail: str,
+        duplicate_since: float | None = None,
+        budget: DailyBudget | None = None,
     ) -> tuple[TaskRecord, bool]:
         """Write a new job before anything is sent. With `duplicate_since`, first look (in the same transaction)
         for a paid or paying job with the same request hash and tenant created since then: when there is one it is
-        returned with False and nothing is written — the check and the record are one atomic step."""
+        returned with False and nothing is written — the check and the record are one atomic step. With `budget`,
+        then (still in that transaction) refuse the job when its tenant's day cannot afford the quote: nothing is
+        written and `OverDailyBudget` is raised — across every process sharing the store, the check and the record
+        are one step too."""
         ...
 
     async def update_task(self, handle: str, *, detail: str = "", **changes: Any) -> TaskRecord:
@@ -93,7 +102,10 @@ class Store(Protocol):
 
     async def known_upload(self, sha256: str, model: str, region: str, *, since: float) -> str | None: ...
 
-    async def save_chain(self, chain: ChainRecord) -> ChainRecord: ...
+    async def save_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> ChainRecord:
+        """Write a chain (new, or replacing the one with its id). With `budget`, as in `create_task`: refused in the
+        same transaction with `OverDailyBudget`, and not written, when its tenant's day cannot afford the quote."""
+        ...
 
     async def get_chain(self, key: str, *, tenant: str | None = None) -> ChainRecord | None:
         """A chain by id, or the newest with this spec hash."""

@@ -27,6 +27,7 @@ import anyio
 from wan_mcp import media
 from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
 from wan_mcp.files import sha256_file, slug, unique_path
+from wan_mcp.journal.budget import DailyBudget
 from wan_mcp.journal.records import ChainRecord, ChainSegment
 from wan_mcp.journal.store import JournalUnavailable
 from wan_mcp.requests import Plan, wait_text
@@ -213,11 +214,11 @@ class ChainRunner:
             note = await self.service.budgets.note(quote, tenant) if due else ""
             return view.model_copy(update={"message": view.message + note})
         if chain is None:
-            async with self.service.budgets.admit(quote, tenant):
-                chain = await self.store.save_chain(self.new_chain(spec, totals, fingerprint, tenant))
+            async with self.service.budgets.admit(quote, tenant) as budget:
+                chain = await self.store.save_chain(self.new_chain(spec, totals, fingerprint, tenant), budget=budget)
         elif chain.state is ChainState.FAILED:
-            async with self.service.budgets.admit(quote, tenant):
-                chain = await self.retry_failed(chain)
+            async with self.service.budgets.admit(quote, tenant) as budget:
+                chain = await self.retry_failed(chain, budget)
         chain = await self.advance(chain.id)
         if wait_seconds > 0 and chain.state is ChainState.RUNNING:
             chain = await self.wait(chain.id, wait_seconds, progress)
@@ -252,14 +253,15 @@ class ChainRunner:
                 due.append(segment.index)
         return due
 
-    async def retry_failed(self, chain: ChainRecord) -> ChainRecord:
-        """Forget the segments whose job failed (delivered ones stay: they are paid for) and run again."""
+    async def retry_failed(self, chain: ChainRecord, budget: DailyBudget | None = None) -> ChainRecord:
+        """Forget the segments whose job failed (delivered ones stay: they are paid for) and run again (once the
+        store finds the re-made segments fit the day's `budget`)."""
         for segment in chain.segments:
             record = await self.store.get_task(segment.handle) if segment.handle else None
             if record is not None and record.state in FAILED_JOBS:
                 segment.handle = None
         chain.state, chain.error = ChainState.RUNNING, None
-        return await self.store.save_chain(chain)
+        return await self.store.save_chain(chain, budget=budget)
 
     async def advance(self, chain_id: str) -> ChainRecord:
         """Move a chain on as far as it can go now (idempotent; one step at a time per chain in this process, so a

@@ -25,6 +25,7 @@ from wan_mcp.errors import (
     TransportError,
     WanMcpError,
 )
+from wan_mcp.journal.budget import DailyBudget
 from wan_mcp.journal.records import TaskRecord, new_handle
 from wan_mcp.journal.store import JournalUnavailable, Store, TaskFilter
 from wan_mcp.polling import Clock
@@ -180,8 +181,10 @@ class WanService:
         self.deps.sending.add(handle)  # before the record exists: no watcher may take it for a crashed submit
         created = False
         try:
-            async with self.budgets.admit(quote, tenant) if not budgeted else nullcontext():
-                record, created = await self._record(plan, arguments, fingerprint, handle, tenant, allow_duplicate)
+            async with self.budgets.admit(quote, tenant) if not budgeted else nullcontext() as budget:
+                record, created = await self._record(
+                    plan, arguments, fingerprint, handle, tenant, allow_duplicate, budget=budget
+                )
         except OverBudget:  # an identical job already made is still the better answer than a refusal
             duplicate = await self._duplicate(fingerprint, tenant) if not allow_duplicate else None
             if duplicate is None:
@@ -208,9 +211,18 @@ class WanService:
         return SubmitView(dry_run=False, request=record.request, task=task, message=task.message, **base)
 
     async def _record(  # noqa: PLR0917 (one call site, the submit above)
-        self, plan: Plan, arguments: dict[str, Any], fingerprint: str, handle: str, tenant: str, allow_duplicate: bool
+        self,
+        plan: Plan,
+        arguments: dict[str, Any],
+        fingerprint: str,
+        handle: str,
+        tenant: str,
+        allow_duplicate: bool,
+        *,
+        budget: DailyBudget | None,
     ) -> tuple[TaskRecord, bool]:
-        """Write the job before anything is sent, or find the identical one (one atomic step in the store)."""
+        """Write the job before anything is sent, or find the identical one, or refuse it over the day's budget (one
+        atomic step in the store)."""
         now = self.clock.now()
         return await self.store.create_task(
             TaskRecord(
@@ -234,6 +246,7 @@ class WanService:
             ),
             detail="recorded before sending",
             duplicate_since=None if allow_duplicate else now - DUPLICATE_WINDOW_SECONDS,
+            budget=budget,
         )
 
     async def _duplicate(self, fingerprint: str, tenant: str) -> TaskRecord | None:

@@ -15,12 +15,11 @@ import anyio
 from wan_mcp import catalog
 from wan_mcp.config import Settings
 from wan_mcp.errors import OverBudget, Problem
+from wan_mcp.journal.budget import SLACK, DailyBudget, OverDailyBudget, committed
 from wan_mcp.journal.store import JournalUnavailable, Store
 from wan_mcp.polling import Clock
 from wan_mcp.states import ChainState
 from wan_mcp.views import EstimateView
-
-SLACK = 1e-9  # rounding: a quote equal to what is left fits
 
 
 @dataclass(frozen=True)
@@ -93,19 +92,13 @@ async def committed_today(store: Store, tenant: str, currency: str, now: float) 
     """What today already commits in `currency`: billed jobs, the quotes of jobs still running, and the quotes of
     the segments running chains have yet to send (reserved when the chain was admitted)."""
     rows = await store.spend(since=day_start(now), until=now + 86400, tenant=tenant)
-    total = sum(row.cost + row.pending_cost for row in rows if row.currency == currency)
-    for chain in await store.list_chains((ChainState.RUNNING,)):
-        totals = chain.spec.get("totals", {})
-        if chain.tenant != tenant or totals.get("currency") != currency:
-            continue
-        quotes = {s["index"]: s.get("cost") for s in totals.get("segments", [])}
-        total += sum(quotes.get(s.index) or 0.0 for s in chain.segments if s.handle is None)
-    return total
+    return committed(rows, await store.list_chains((ChainState.RUNNING,)), tenant, currency)
 
 
 class Budgets:
     """The limits enforced before anything is sent. In this process, the check and the record it guards are one
-    step (`admit`), so parallel calls cannot all pass the same last bit of a budget."""
+    step (`admit`), so parallel calls cannot all pass the same last bit of a budget; the store checks the day's
+    budget again inside the transaction that writes the record, so processes sharing the journal cannot either."""
 
     def __init__(self, settings: Settings, store: Store, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -115,27 +108,38 @@ class Budgets:
 
     async def refusal(self, quote: Quote, tenant: str) -> OverBudget | None:
         """Why this call is over a limit (None when it fits, or when no limit is set)."""
+        return (await self._check(quote, tenant, self.now()))[0]
+
+    async def _check(self, quote: Quote, tenant: str, now: float) -> tuple[OverBudget | None, DailyBudget | None]:
+        """The refusal, or None and the day's budget the record must still fit (None: no daily budget)."""
         limits = limits_for(self.settings, tenant)
         if not limits.any:
-            return None
+            return None, None
         if quote.cost is None:
-            return _unknown_price(quote, limits)
+            return _unknown_price(quote, limits), None
         if limits.max_cost_per_job is not None and quote.cost > limits.max_cost_per_job + SLACK:
-            return _over_per_job(quote, limits, limits.max_cost_per_job)
-        if limits.daily_budget is not None:
-            spent = await committed_today(self.store, tenant, quote.currency or limits.currency, self.now())
-            if spent + quote.cost > limits.daily_budget + SLACK:
-                return _over_daily(quote, limits, limits.daily_budget, spent)
-        return None
+            return _over_per_job(quote, limits, limits.max_cost_per_job), None
+        if limits.daily_budget is None:
+            return None, None
+        currency = quote.currency or limits.currency
+        budget = DailyBudget(tenant, currency, day_start(now), now + 86400, limits.daily_budget, quote.cost)
+        spent = await committed_today(self.store, tenant, currency, now)
+        return (None, budget) if budget.fits(spent) else (_over_daily(quote, limits, budget.limit, spent), None)
 
     @asynccontextmanager
-    async def admit(self, quote: Quote, tenant: str) -> AsyncIterator[None]:
-        """Refuse a call over a limit; else hold the budget while the caller records the job (or chain)."""
+    async def admit(self, quote: Quote, tenant: str) -> AsyncIterator[DailyBudget | None]:
+        """Refuse a call over a limit; else hold the budget while the caller records the job (or chain), giving the
+        store the day's budget it yields. When the store refuses it (another process recorded first), the refusal
+        is the same `over_daily_budget`, counting what the store found."""
         async with self._lock:
-            refused = await self.refusal(quote, tenant)
+            refused, budget = await self._check(quote, tenant, self.now())
             if refused is not None:
                 raise refused
-            yield
+            try:
+                yield budget
+            except OverDailyBudget as exc:
+                assert budget is not None
+                raise _over_daily(quote, limits_for(self.settings, tenant), budget.limit, exc.committed) from None
 
     async def note(self, quote: Quote, tenant: str) -> str:
         """For a dry run: a sentence when the call would be refused, else '' (also when the journal cannot say)."""
