@@ -180,3 +180,19 @@ async def test_nulls_inside_values_and_under_unknown_names_are_refused(client: C
     lines = await refusal(client, "submit_video", {**T2V, "dryRun": None, "dry_run": True})
     assert lines[0].startswith("unknown_argument (dryRun):") and lines[0].endswith("did you mean `dry_run`?")
     assert emulator.requests("submit") == []
+
+
+async def test_a_null_voice_for_a_reference_is_accepted(client: Client, emulator: LiveEmulator) -> None:
+    """reference_voices takes null for "no voice for this reference" (its help says so): published and accepted, and
+    planned as the voice-less reference; it was refused as a wrong type."""
+    schema = next(t.input_schema for t in (await client.list_tools()).tools if t.name == "submit_video")
+    assert schema["properties"]["reference_voices"]["items"] == {"type": ["string", "null"]}
+    references = ["https://example.com/media/cat.png", "https://example.com/media/clip.mp4"]
+    arguments = {"mode": "r2v", "model": "wan2.7-r2v", "prompt": "image 1 talks to video 1", "dry_run": True}
+    voices = ["https://example.com/media/song.mp3", None]
+    plan = result_data(
+        await client.call_tool("submit_video", {**arguments, "references": references, "reference_voices": voices})
+    )
+    media = plan["request"]["body"]["input"]["media"]
+    assert [item.get("reference_voice") for item in media] == [voices[0], None]
+    assert emulator.requests("submit") == []
