@@ -82,7 +82,8 @@ invite sizes most models refuse, and resolution + aspect_ratio (both enums) is t
 
 
 def lean_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A tool's input schema as published: closed sets as enums, then every node made lean."""
+    """A tool's input schema as published: closed sets as enums, each argument's own null dropped, then every node
+    made lean."""
     defs = schema.get("$defs", {})
     properties = {name: _drop_null(_with_enum(name, prop)) for name, prop in schema.get("properties", {}).items()}
     lean: dict[str, Any] = _lean({**schema, "properties": properties}, defs)
@@ -128,7 +129,7 @@ def _null_as_type(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lean(node: Any, defs: dict[str, Any]) -> Any:
-    """Recursively: inline `$ref`, collapse `anyOf` with null, drop `title` and `default: null`."""
+    """Recursively: inline `$ref`, make `anyOf` with null one node of two types, drop `title` and `default: null`."""
     if isinstance(node, list):
         return [_lean(item, defs) for item in node]
     if not isinstance(node, dict):
