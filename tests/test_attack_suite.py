@@ -2,12 +2,14 @@
 pointed at the emulator over an in-memory MCP client, in both protocol eras.
 
 Each example is one tool call with arguments that are valid by the schema (with values an agent might send: real and
-broken media references, huge strings, big numbers) or broken on purpose: an unknown or misspelt name (also inside
-make_long_video's shots), a wrong JSON type or nested garbage, a value out of range, a missing required argument, a
-control character, NUL or lone surrogate in a text. For every call it asserts: never a bare "Error executing tool X",
-never pydantic's text, never the canary key in a result or a log line, a broken call refused in the house format, and
-never a create request at the emulator for an input that should be refused (one that breaks the schema, or that the
-planner refuses in a dry run of the same arguments). A paid call the planner accepts is only planned, never sent, so
+broken media references, huge strings, big numbers, null for optional arguments it does not mean to give) or broken
+on purpose: an unknown or misspelt name (also inside make_long_video's shots), a wrong JSON type or nested garbage
+(null where the argument is required or inside a value), a value out of range, a missing required argument, a control
+character, NUL or lone surrogate in a text. For every call it asserts: never a bare "Error executing tool X", never
+pydantic's text, never the canary key in a result or a log line, a broken call refused in the house format, a valid
+call never refused at the boundary (only the planner may refuse it), and never a create request at the emulator for
+an input that should be refused (one that breaks the schema, or that the planner refuses in a dry run of the same
+arguments). A paid call the planner accepts is only planned, never sent, so
 the suite leaves no job behind (the one seed job it makes to have a real task, handle and video to point at is done
 before the calls start).
 
@@ -19,6 +21,7 @@ answered by the server's internal_error line) are printed at the end of each era
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -140,6 +143,7 @@ class Tally:
     key_leaks: int = 0
     crashes: Counter[str] = field(default_factory=Counter)
     doubtful_plans: Counter[str] = field(default_factory=Counter)
+    null_plans_compared: int = 0
 
     def figures(self, era: str) -> str:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items()))
@@ -149,7 +153,8 @@ class Tally:
             f"{self.creates_for_refused}, other creates {self.creates_otherwise}; bare errors {self.bare_errors}; "
             f"pydantic texts {self.pydantic_texts}; key leaks {self.key_leaks}; crashes answered as internal_error: "
             f"{crashes}; paid calls the planner accepted with a doubtful media value: "
-            f"{dict(self.doubtful_plans) or 'none'}"
+            f"{dict(self.doubtful_plans) or 'none'}; dry runs with null optional arguments matched without them: "
+            f"{self.null_plans_compared}"
         )
 
 
@@ -168,9 +173,12 @@ def property_validator(schema: dict[str, Any], name: str) -> Draft202012Validato
 
 
 def accepted(schema: dict[str, Any], name: str, value: Any) -> bool:
-    """Whether the published schema accepts `value` for `name`; an array or object sent as JSON text counts as that
-    array or object where no string is accepted (as wan-mcp and the SDK read it)."""
+    """Whether wan-mcp must accept `value` for `name`: the published schema accepts it, or it is null for an optional
+    argument (read as not given); an array or object sent as JSON text counts as that array or object where no string
+    is accepted (as wan-mcp and the SDK read it)."""
     if property_validator(schema, name).is_valid(value):
+        return True
+    if value is None and name not in schema.get("required", []):
         return True
     about = schema["properties"][name]
     kinds = [about.get("type"), *(branch.get("type") for branch in about.get("anyOf", []))]
@@ -196,6 +204,8 @@ def valid_value(name: str, schema: dict[str, Any], root: dict[str, Any], seed: S
     if "anyOf" in schema:
         return st.one_of([valid_value(name, branch, root, seed) for branch in schema["anyOf"]])
     kind = schema.get("type")
+    if isinstance(kind, list):
+        return st.one_of([valid_value(name, {**schema, "type": k}, root, seed) for k in kind])
     if kind == "string":
         hints = [h for h in seed.hints(name) if isinstance(h, str)]
         return st.sampled_from(hints) | TEXT if hints else TEXT
@@ -231,14 +241,30 @@ def valid_object(schema: dict[str, Any], root: dict[str, Any], seed: Seed) -> st
 @st.composite
 def valid_arguments(draw: st.DrawFn, tool: str, schema: dict[str, Any], seed: Seed) -> dict[str, Any]:
     """Half the time a plausible request of the tool (with its media drawn from the hints), else only the required
-    arguments; plus up to 3 others."""
+    arguments; plus up to 3 others; then, a third of the time each, null for a few or for every optional argument
+    not given (as agents and clients that fill every field do)."""
     props = schema["properties"]
     bases = seed.bases(tool)
     base = draw(st.sampled_from(bases).flatmap(st.fixed_dictionaries)) if bases and draw(st.booleans()) else {}
     names = [n for n in schema.get("required", []) if n not in base]
     others = [n for n in props if n not in names]
     names += draw(st.lists(st.sampled_from(others), max_size=3, unique=True)) if others else []
-    return {**base, **{n: draw(valid_value(n, props[n], schema, seed)) for n in names}}
+    given = {**base, **{n: draw(valid_value(n, props[n], schema, seed)) for n in names}}
+    left = [n for n in props if n not in given and n not in schema.get("required", [])]
+    some = st.lists(st.sampled_from(left), min_size=1, max_size=3, unique=True) if left else st.just([])
+    nulls = draw(st.one_of(st.just([]), some, st.just(left)))
+    return {**given, **dict.fromkeys(nulls)}
+
+
+def read_by_the_sdk(arguments: dict[str, Any]) -> bool:
+    """Whether a text argument is JSON the SDK decodes before its own check (an array, object, true, false or null
+    in quotes, for any parameter not typed plain `str`): such a call may be refused at the boundary though the
+    published schema accepts it (the refusal says why)."""
+    for value in arguments.values():
+        with contextlib.suppress(ValueError, RecursionError):
+            if isinstance(value, str) and not isinstance(json.loads(value), str | int | float):
+                return True
+    return False
 
 
 def misspellings(name: str) -> list[str]:
@@ -327,6 +353,7 @@ class Attack:
         arguments, refused_by = case.arguments, "schema" if case.broken else None
         if case.tool in PAID and case.broken is None and arguments.get("dry_run") is not True:
             plan = self.call(case, {**arguments, "dry_run": True}, expect_refused=False)
+            self.check_nulls_are_absent(case, plan)
             if not plan.is_error:
                 self.tally.outcomes["planned, not sent"] += 1
                 for name in set(MEDIA) & set(arguments):
@@ -337,6 +364,14 @@ class Attack:
                 return  # accepted: a real call would pay; the suite only plans
             refused_by = "planner"
         self.call(case, arguments, expect_refused=refused_by is not None)
+
+    def check_nulls_are_absent(self, case: Case, plan: Any) -> None:
+        """A dry run with null optional arguments answers exactly as the one without them (plan or refusal)."""
+        given = {name: value for name, value in case.arguments.items() if value is not None}
+        if len(given) < len(case.arguments):
+            without = self.call(case, {**given, "dry_run": True}, expect_refused=False)
+            self.tally.null_plans_compared += 1
+            assert without.content == plan.content, f"{case.tool} {json.dumps(case.arguments)[:300]}"
 
     def creates(self) -> int:
         """Requests to a create path the emulator has seen (read from its in-process log: no HTTP per call)."""
@@ -366,6 +401,8 @@ class Attack:
         assert creates == 0, said
         if case.broken is not None:
             assert result.is_error and texts and texts[0].startswith(REFUSED), said
+        elif not read_by_the_sdk(arguments):  # a valid call: only the planner (or a missing job or file) says no
+            assert not (texts and texts[0].startswith(REFUSED)), said
         return result
 
     @staticmethod
@@ -418,5 +455,5 @@ def test_generated_calls_keep_every_promise(
         campaign()
         assert attack.creates() == jobs_before == len(emulator.requests("submit")) == 1
     print(tally.figures(era))
-    assert tally.calls >= EXAMPLES
+    assert tally.calls >= EXAMPLES and tally.null_plans_compared > 0
     assert CANARY_KEY not in caplog.text

@@ -177,6 +177,41 @@ def test_control_characters_surrogates_and_non_finite_numbers_are_refused() -> N
     assert "U+0000 at position 4" in lines(TODAY, {"aspect_ratio": "16:9\x00"})[0]
 
 
+@pytest.mark.parametrize("schema", [TODAY, SLIM], ids=["anyof-null", "slim"])
+def test_null_optional_arguments_are_read_as_not_given(schema: dict[str, Any]) -> None:
+    """null for any optional argument is accepted whatever the schema's shape; where the schema takes no null it is
+    left out of what the tool gets (where it takes null, the null is the tool's own value and stays)."""
+    arguments = dict.fromkeys(schema["properties"])
+    assert lines(schema, arguments) == []
+    kept = ToolSchema.of("submit", schema).without_optional_nulls({**arguments, "mode": "t2v"})
+    taking_null = {"mode", "duration", "strength", "references"} if schema is TODAY else set()
+    assert kept == {"mode": "t2v", **dict.fromkeys(taking_null - {"mode"})}
+
+
+def test_a_null_for_a_required_argument_is_missing_and_a_null_inside_a_value_is_refused() -> None:
+    """Only optional arguments may be null: a required one is refused as missing (once, not also as a wrong type),
+    a null item or nested field as a wrong type, a null under an unknown name as an unknown name."""
+    schema = {**SLIM, "required": ["shots"]}
+    assert ToolSchema.of("submit", schema).without_optional_nulls({"shots": None, "zzz": None}) == {
+        "shots": None,
+        "zzz": None,
+    }
+    assert lines(schema, {"shots": None, "mode": None}) == [
+        "missing_argument (shots): given null, which counts as not given; required: an array (an object {prompt, "
+        "duration} each). Fix: give shots."
+    ]
+    found = lines(schema, {"shots": [{"prompt": "p", "duration": None}, None], "references": [None], "dryRun": None})
+    assert [line.split(":")[0] for line in found] == [
+        "invalid_type (shots[0].duration)",
+        "invalid_type (shots[1])",
+        "invalid_type (references[0])",
+        "unknown_argument (dryRun)",
+    ]
+    assert found[0].endswith(
+        "Fix: give a value of the type shown: null means 'not given' only for a tool's own optional arguments."
+    )
+
+
 def test_arguments_that_are_not_an_object_are_refused() -> None:
     """A list or string as the whole arguments is refused as one problem."""
     assert lines(TODAY, ["dry_run"]) == [
@@ -286,6 +321,19 @@ async def test_a_json_looking_text_gets_the_way_around_the_sdk(toy: Client) -> N
         "use. Fix: put a word before it, e.g. 'Scene: …'."
     )
     assert text_of(await toy.call_tool("note", {"text": 'Scene: ["a fox"]'})) == 'Scene: ["a fox"]'
+
+
+@pytest.mark.anyio
+async def test_a_null_optional_argument_reaches_the_tool_as_not_given(toy: Client) -> None:
+    """The tool runs as if a null optional argument were absent (its default, even where its type takes no null);
+    a null required argument is refused as missing before the tool runs."""
+    assert text_of(await toy.call_tool("place", {"point": {"x": 1}, "label": None})) == "1"
+    assert text_of(await toy.call_tool("note", {"text": None})) == ""
+    refused = await toy.call_tool("pick", {"number": None})
+    assert text_of(refused) == (
+        f"{REFUSED}\nmissing_argument (number): given null, which counts as not given; required: an integer. "
+        "Fix: give number."
+    )
 
 
 @pytest.mark.anyio

@@ -135,3 +135,64 @@ async def test_published_input_schemas_are_closed(client: Client) -> None:
     tools = {t.name: t.input_schema for t in (await client.list_tools()).tools}
     assert {name: schema.get("additionalProperties") for name, schema in tools.items()} == dict.fromkeys(tools, False)
     assert tools["make_long_video"]["properties"]["shots"]["items"]["additionalProperties"] is False  # inlined
+
+
+async def test_null_optional_arguments_are_read_as_not_given(client: Client, emulator: LiveEmulator) -> None:
+    """null for optional arguments (as agents that fill every field send) plans exactly the request without them:
+    a few of them, or every optional argument of submit_video; they were refused as wrong types."""
+    plain = await client.call_tool("submit_video", {**T2V, "dry_run": True})
+    a_few = {"model": None, "seed": None, "negative_prompt": None, "aspect_ratio": None, "wait_seconds": None}
+    nulled = await client.call_tool("submit_video", {**T2V, **a_few, "allow_duplicate": None, "dry_run": True})
+    assert not plain.is_error and nulled.content == plain.content
+    schema = next(t.input_schema for t in (await client.list_tools()).tools if t.name == "submit_video")
+    every = {name: None for name in schema["properties"] if name not in T2V}
+    filled = await client.call_tool("submit_video", {**every, **T2V, "dry_run": True})
+    assert filled.content == plain.content
+    assert emulator.requests("submit") == []
+
+
+async def test_null_optional_arguments_leave_the_tools_defaults(client: Client) -> None:
+    """A null for an argument whose type takes no null (wait_seconds, limit) gives its default, in every tool."""
+    listed = await client.call_tool("list_tasks", {"limit": None, "status": None, "since_hours": None})
+    assert listed.content == (await client.call_tool("list_tasks", {})).content
+    modes = await client.call_tool("list_modes", {"mode": None, "model": None, "region": None})
+    assert modes.content == (await client.call_tool("list_modes", {})).content
+
+
+async def test_a_null_for_a_required_argument_is_refused_as_missing(client: Client, emulator: LiveEmulator) -> None:
+    """null for a required argument counts as not given: refused as missing, in the house format."""
+    assert await refusal(client, "poll_task", {"task_id": None, "wait_seconds": None}) == [
+        "missing_argument (task_id): given null, which counts as not given; required: a string. Fix: give task_id."
+    ]
+    lines = await refusal(client, "extend_video", {"source": None, "prompt": "it runs", "dry_run": True})
+    assert [line.split(":")[0] for line in lines] == ["missing_argument (source)"]
+    assert emulator.requests("submit") == []
+
+
+async def test_nulls_inside_values_and_under_unknown_names_are_refused(client: Client, emulator: LiveEmulator) -> None:
+    """Only a tool's own optional arguments may be null: a null item, a null field of a shot, or a null under a
+    misspelt name is refused as before."""
+    lines = await refusal(client, "submit_video", {**T2V, "mode": "r2v", "references": ["a.png", None]})
+    assert lines[0].startswith("invalid_type (references[1]): given null; accepted a string. Fix: give a value")
+    shots = [{"prompt": "a fox wakes", "duration": None}, None]
+    lines = await refusal(client, "make_long_video", {"shots": shots, "dry_run": True})
+    assert [line.split(":")[0] for line in lines] == ["invalid_type (shots[0].duration)", "invalid_type (shots[1])"]
+    lines = await refusal(client, "submit_video", {**T2V, "dryRun": None, "dry_run": True})
+    assert lines[0].startswith("unknown_argument (dryRun):") and lines[0].endswith("did you mean `dry_run`?")
+    assert emulator.requests("submit") == []
+
+
+async def test_a_null_voice_for_a_reference_is_accepted(client: Client, emulator: LiveEmulator) -> None:
+    """reference_voices takes null for "no voice for this reference" (its help says so): published and accepted, and
+    planned as the voice-less reference; it was refused as a wrong type."""
+    schema = next(t.input_schema for t in (await client.list_tools()).tools if t.name == "submit_video")
+    assert schema["properties"]["reference_voices"]["items"] == {"type": ["string", "null"]}
+    references = ["https://example.com/media/cat.png", "https://example.com/media/clip.mp4"]
+    arguments = {"mode": "r2v", "model": "wan2.7-r2v", "prompt": "image 1 talks to video 1", "dry_run": True}
+    voices = ["https://example.com/media/song.mp3", None]
+    plan = result_data(
+        await client.call_tool("submit_video", {**arguments, "references": references, "reference_voices": voices})
+    )
+    media = plan["request"]["body"]["input"]["media"]
+    assert [item.get("reference_voice") for item in media] == [voices[0], None]
+    assert emulator.requests("submit") == []

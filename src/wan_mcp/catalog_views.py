@@ -71,46 +71,56 @@ def media_limits(model: Model) -> dict[str, str]:
     return limits
 
 
-def model_view(model: Model, mode: Mode, region: RegionId, default: Model | None) -> ModelView:
-    """A catalog model as list_modes shows it."""
-    spec = model.modes[mode]
+def _limit_fields(model: Model, region: RegionId) -> dict[str, Any]:
+    """A model's limits in a region as both the catalog resource (`ModelView`) and list_modes with model
+    (`ModelLimits`) show them: frames, lengths, prompts, media, rate limits, wait and price."""
     offer = model.regions.get(region)
     durations = model.durations_in(region)
     price = model.price.get(REGIONS[region].currency)
     low, high = catalog.typical_wait(model, 5, "720P")
+    return {
+        "id": model.id,
+        "summary": model.summary,
+        "preview": model.preview,
+        "parameter_style": model.param_style,
+        "sizes": list(model.sizes),
+        "resolutions": list(model.tiers),
+        "aspect_ratios": list(model.ratios),
+        "durations": durations.describe() if durations else "the length of the input media",
+        "soundtrack": model.custom_audio,
+        "multi_shot": model.shot_type,
+        "prompt": model.prompt,
+        "prompt_max_chars": model.prompt_max,
+        "negative_prompt_max_chars": model.negative_prompt_max,
+        "media_limits": media_limits(model),
+        "submit_rps": offer.rps if offer else None,
+        "concurrent_tasks": offer.concurrency if offer else None,
+        "typical_wait": f"{wait_text(low, high)} for 5 s at 720P",
+        "price_per_second": dict(price.per_second) if price else None,
+        "price_currency": price.currency if price else None,
+        "price_is_estimate": not price.official if price else True,
+        "notes": list(model.notes),
+    }
+
+
+def model_view(model: Model, mode: Mode, region: RegionId, default: Model | None) -> ModelView:
+    """A catalog model as the wan://modes resource shows it."""
+    spec = model.modes[mode]
+    offer = model.regions.get(region)
+    durations = model.durations_in(region)
     return ModelView(
-        id=model.id,
+        **_limit_fields(model, region),
         name_in_region=offer.name if offer else None,
         offered_in_region=offer is not None,
         regions={r: o.name for r, o in model.regions.items()},
-        summary=model.summary,
         default_for_mode=default is not None and default.id == model.id,
-        preview=model.preview,
-        parameter_style=model.param_style,
-        sizes=list(model.sizes),
-        resolutions=list(model.tiers),
-        aspect_ratios=list(model.ratios),
-        durations=durations.describe() if durations else "the length of the input media",
         duration_min=durations.min if durations else None,
         duration_max=durations.max if durations else None,
         duration_choices=list(durations.choices) if durations and durations.choices else None,
         sound=model.audio,
-        soundtrack=model.custom_audio,
-        multi_shot=model.shot_type,
-        prompt=model.prompt,
-        prompt_max_chars=model.prompt_max,
-        negative_prompt_max_chars=model.negative_prompt_max,
         required=list(spec.required),
         optional=list(spec.optional),
         functions={name: f.summary for name, f in spec.functions.items()} if spec.functions else None,
-        media_limits=media_limits(model),
-        submit_rps=offer.rps if offer else None,
-        concurrent_tasks=offer.concurrency if offer else None,
-        typical_wait=f"{wait_text(low, high)} for 5 s at 720P",
-        price_per_second=dict(price.per_second) if price else None,
-        price_currency=price.currency if price else None,
-        price_is_estimate=not price.official if price else True,
-        notes=list(model.notes),
     )
 
 
@@ -193,42 +203,19 @@ def model_limits(name: str, region: RegionId) -> ModelLimits:
         ids = ", ".join(m.id for m in catalog.MODELS if m.kind == "generation")
         raise RequestInvalid(Problem("model", "invalid_value", f"unknown model {name!r}", f"use one of {ids}"))
     offer = model.regions.get(region)
-    durations = model.durations_in(region)
-    price = model.price.get(REGIONS[region].currency)
-    low, high = catalog.typical_wait(model, 5, "720P")
     where = f"in {region}" if offer else f"not offered in {region} (offered in {', '.join(model.regions)})"
     return ModelLimits(
+        **_limit_fields(model, region),
         message=f"{model.id} {where}: its full limits; sources says where each number comes from.",
-        id=model.id,
-        summary=model.summary,
         name_in_region=offer.name if offer and offer.name != model.id else None,
         regions=list(model.regions),
         names={r: o.name for r, o in model.regions.items() if o.name != model.id},
-        preview=model.preview,
         modes={mode: _mode_inputs(spec) for mode, spec in model.modes.items()},
         default_for=[
             m for m in model.modes if (d := catalog.default_model(m, region)) is not None and d.id == model.id
         ],
-        parameter_style=model.param_style,
-        resolutions=list(model.tiers),
-        sizes=list(model.sizes),
-        aspect_ratios=list(model.ratios),
-        durations=durations.describe() if durations else "the length of the input media",
         sound=SOUND_WORDS[model.audio],
-        soundtrack=model.custom_audio,
-        multi_shot=model.shot_type,
-        prompt=model.prompt,
-        prompt_max_chars=model.prompt_max,
-        negative_prompt_max_chars=model.negative_prompt_max,
         references=_reference_limits(model),
-        media_limits=media_limits(model),
-        submit_rps=offer.rps if offer else None,
-        concurrent_tasks=offer.concurrency if offer else None,
-        typical_wait=f"{wait_text(low, high)} for 5 s at 720P",
-        price_per_second=dict(price.per_second) if price else None,
-        price_currency=price.currency if price else None,
-        price_is_estimate=not price.official if price else True,
-        notes=list(model.notes),
         sources=fact_sources(model),
     )
 

@@ -7,6 +7,11 @@ The SDK's own argument check is a pydantic model that drops unknown names, coerc
 - a name the schema does not publish, a missing required argument,
 - a value of the wrong JSON type (no coercion), outside its enum or range, NaN or infinity,
 - control characters, NULs and lone surrogates in any text (tab, newline and carriage return are text).
+A `null` for an optional argument (one the schema does not require) whose schema takes no null is read as not given:
+many agents and clients fill every optional argument with null, and the published schemas leave null out to stay
+lean. It is dropped before the check and before the tool runs, so the call is the one without it. A null for a
+required argument is refused as missing; a null inside a value (an item, a nested object's field) is checked like any
+other value (only the top level of a tool's arguments is a list of things that may be left out).
 An array or object sent as JSON text where the schema wants an array or object (and no string) is decoded first, as
 the SDK does next (some clients send lists that way); what is decoded is then checked as strictly as the rest.
 Closing a schema adds `additionalProperties: false` to every object schema that lists `properties` and says nothing
@@ -90,24 +95,59 @@ class ToolSchema:
         if not isinstance(arguments, dict):
             message = f"given {describe_value(arguments)}; accepted an object."
             return [Problem("arguments", "invalid_type", message, "send the arguments as {name: value}.")]
-        arguments = self.decoded(arguments)
+        arguments = self.decoded(self.without_optional_nulls(arguments))
+        missing = self._required_nulls(arguments)
+        checked = {name: value for name, value in arguments.items() if name not in missing}
         try:
-            found = [p for error in self.validator.iter_errors(arguments) for p in self._explain(error)]
-            found += forbidden_values(arguments)
+            found = [self._null_for_required(name) for name in missing]
+            found += [p for error in self.validator.iter_errors(checked) for p in self._explain(error)]
+            found += forbidden_values(checked)
         except RecursionError:
             return [Problem("arguments", "too_deep", "the arguments are nested too deeply to read.", "flatten them.")]
         order = {echo(key): index for index, key in enumerate(arguments)}
         found.sort(key=lambda p: order.get(re.split(r"[.\[]", p.field, maxsplit=1)[0], len(order)))
         return unique(found)
 
+    def without_optional_nulls(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments without each explicit null for an optional argument whose schema takes no null: such a
+        null means "not given" (the call is the one without it). Required and unknown names keep theirs, to be
+        refused; nulls inside values are left to the check."""
+        return {name: value for name, value in arguments.items() if not self._null_means_absent(name, value)}
+
+    def _null_means_absent(self, name: str, value: Any) -> bool:
+        properties, required = self.schema.get("properties", {}), self.schema.get("required", [])
+        return value is None and name in properties and name not in required and not self._takes_null(name)
+
+    def _takes_null(self, name: str) -> bool:
+        """Whether the argument `name`'s own schema accepts null (then a null is a value the tool asked for)."""
+        about = self.argument_schema(name)
+        if not isinstance(about, dict):
+            return about is not False  # no schema or `true` takes anything, `false` nothing
+        return _accepts(about, "null") or None in about.get("enum", ()) or ("const" in about and about["const"] is None)
+
+    def _required_nulls(self, arguments: dict[str, Any]) -> list[str]:
+        """The required arguments given as null where their schema takes no null."""
+        nulls = [name for name, value in arguments.items() if value is None and not self._takes_null(name)]
+        return [name for name in nulls if name in self.schema.get("required", [])]
+
+    def _null_for_required(self, name: str) -> Problem:
+        """A null for the required argument `name` counts as not given: the argument is missing."""
+        message = f"given null, which counts as not given; required: {self.describe(self.argument_schema(name))}."
+        return Problem(echo(name), "missing_argument", message, f"give {echo(name)}.")
+
+    def argument_schema(self, name: str) -> Any:
+        """The published schema of the argument `name` (a `$ref` resolved; None when there is no such argument)."""
+        about = self.schema.get("properties", {}).get(name)
+        if isinstance(about, dict) and isinstance(about.get("$ref"), str):
+            about = _resolve(self.schema, about["$ref"])
+        return about
+
     def decoded(self, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments with an array or object sent as JSON text (some clients do) decoded where the schema wants
         an array or object and no string: the SDK decodes those next, and the decoded value is what is checked."""
         decoded = dict(arguments)
         for name, value in arguments.items():
-            about = self.schema.get("properties", {}).get(name)
-            if isinstance(about, dict) and isinstance(about.get("$ref"), str):
-                about = _resolve(self.schema, about["$ref"])
+            about = self.argument_schema(name)
             if not isinstance(value, str) or not isinstance(about, dict) or _accepts(about, "string"):
                 continue
             with contextlib.suppress(ValueError, RecursionError):
@@ -237,6 +277,8 @@ def type_fix(instance: Any, schema: Mapping[str, Any]) -> str:
                 shown = json.dumps(parsed, ensure_ascii=False)
                 shown = shown if len(shown) <= ECHO_CHARS else shown[:ECHO_CHARS] + "…"
                 return f"send {shown} without quotes: a JSON {kind}, not a string."
+    if instance is None:
+        return "give a value of the type shown: null means 'not given' only for a tool's own optional arguments."
     if _accepts(schema, "boolean") and isinstance(instance, int | str):
         return "send true or false (JSON booleans): numbers and words are not read as booleans."
     return "send the value with the type shown (no conversion is done)."

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from wan_mcp import catalog
 from wan_mcp.catalog import MODES
+from wan_mcp.catalog_views import SOUND_WORDS
 from wan_mcp.requests import VideoRequest, arguments_used
 from wan_mcp.service import MAX_WAIT_SECONDS
 from wan_mcp.views import SubmitView
@@ -118,9 +119,7 @@ def submit_description() -> str:
             continue
         durations = model.durations_in(catalog.DEFAULT_REGION)
         length = durations.describe() if durations else "the input's length"
-        sound = {"silent": "silent", "auto": "with sound", "switch": "sound on/off", "driven": "audio-driven"}[
-            model.audio
-        ]
+        sound = SOUND_WORDS[model.audio]
         limit = f", prompt ≤ {model.prompt_max}" if model.prompt_max else ""
         lines.append(f"- {mode}: {model.id} — {length}, {sound}{limit}")
     lines += [

@@ -1,5 +1,6 @@
 """The published input schemas: lean JSON Schema (optional arguments as plain types, no titles, no `default: null`,
-references inlined) with every closed set of values published as an `enum`, taken from the catalog.
+references inlined) with every closed set of values published as an `enum`, taken from the catalog. Inside a value,
+where the tool takes null (reference_voices' items: "null for none"), null stays published, as one more type.
 
 Only the published schema changes: the tools still take the values as the planner reads them (it refuses anything
 else with a fix of its own), so narrowing a free string to an enum never loosens a check.
@@ -81,9 +82,10 @@ invite sizes most models refuse, and resolution + aspect_ratio (both enums) is t
 
 
 def lean_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """A tool's input schema as published: closed sets as enums, then every node made lean."""
+    """A tool's input schema as published: closed sets as enums, each argument's own null dropped, then every node
+    made lean."""
     defs = schema.get("$defs", {})
-    properties = {name: _with_enum(name, prop) for name, prop in schema.get("properties", {}).items()}
+    properties = {name: _drop_null(_with_enum(name, prop)) for name, prop in schema.get("properties", {}).items()}
     lean: dict[str, Any] = _lean({**schema, "properties": properties}, defs)
     lean.pop("$defs", None)
     return lean
@@ -113,8 +115,21 @@ def _drop_null(node: dict[str, Any]) -> dict[str, Any]:
     return {**kept[0], **rest} if len(kept) == 1 else {**rest, "anyOf": kept}
 
 
+def _null_as_type(node: dict[str, Any]) -> dict[str, Any]:
+    """Inside a value, `anyOf: [T, null]` → T with "null" as one more type (the tool takes null there: an argument's
+    own null is dropped, it is optional by not being required)."""
+    options = node.get("anyOf")
+    if not isinstance(options, list) or {"type": "null"} not in options:
+        return node
+    kept = [o for o in options if o != {"type": "null"}]
+    if len(kept) != 1 or not isinstance(kept[0].get("type"), str):
+        return node
+    merged = {**kept[0], **{k: v for k, v in node.items() if k != "anyOf"}, "type": [kept[0]["type"], "null"]}
+    return {**merged, "enum": [*merged["enum"], None]} if "enum" in merged else merged
+
+
 def _lean(node: Any, defs: dict[str, Any]) -> Any:
-    """Recursively: inline `$ref`, collapse `anyOf` with null, drop `title` and `default: null`."""
+    """Recursively: inline `$ref`, make `anyOf` with null one node of two types, drop `title` and `default: null`."""
     if isinstance(node, list):
         return [_lean(item, defs) for item in node]
     if not isinstance(node, dict):
@@ -123,7 +138,7 @@ def _lean(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(ref, str) and ref.startswith("#/$defs/"):
         target = defs[ref.removeprefix("#/$defs/")]
         return _lean({**target, **{k: v for k, v in node.items() if k != "$ref"}}, defs)
-    node = _drop_null(node)
+    node = _null_as_type(node)
     lean: dict[str, Any] = {}
     for key, value in node.items():
         if key == "title" or (key == "default" and value is None):

@@ -1,11 +1,13 @@
 """The strict-arguments middleware: publishes every tool's closed input schema in `tools/list`, refuses a
-`tools/call` whose raw arguments break it before anything runs (see `arguments`), and keeps the SDK's own error
-texts (pydantic's report, a bare "Error executing tool X") from reaching the agent."""
+`tools/call` whose raw arguments break it before anything runs (see `arguments`), passes on the arguments without
+the nulls that mean "not given", and keeps the SDK's own error texts (pydantic's report, a bare "Error executing tool
+X") from reaching the agent."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -32,7 +34,8 @@ from wan_mcp.server.arguments import (
 
 class StrictArguments:
     """Server middleware: publishes every tool's closed input schema in `tools/list`, refuses a `tools/call` whose
-    arguments break it before anything runs, and keeps the SDK's own error texts from reaching the agent."""
+    arguments break it before anything runs, drops the nulls given for optional arguments (read as not given), and
+    keeps the SDK's own error texts from reaching the agent."""
 
     def __init__(self, server: MCPServer[Any], secrets: tuple[str, ...] = ()) -> None:
         self._server = server
@@ -52,6 +55,10 @@ class StrictArguments:
         problems = [self._unknown_tool(name)] if tool is None else tool.problems(given)
         if problems:
             return self._refusal(ctx, refusal_text(problems))
+        if tool is not None and isinstance(given, dict):
+            passed = tool.without_optional_nulls(given)
+            if len(passed) < len(given):  # the tool runs as if those arguments were not given
+                given, ctx = passed, dataclasses.replace(ctx, params={**params, "arguments": passed})
         return self._without_library_text(name, given, await call_next(ctx))
 
     async def tool(self, name: str) -> ToolSchema | None:
