@@ -196,3 +196,13 @@ async def test_a_null_voice_for_a_reference_is_accepted(client: Client, emulator
     media = plan["request"]["body"]["input"]["media"]
     assert [item.get("reference_voice") for item in media] == [voices[0], None]
     assert emulator.requests("submit") == []
+
+
+async def test_refusals_from_the_planner_and_the_journal_read_as_ours(client: Client, emulator: LiveEmulator) -> None:
+    """A refusal the tool itself raises (a limit of the model, an unknown job) reaches the agent in the same words as
+    one from the boundary: not behind the SDK's "Error executing tool X: "."""
+    lines = await refusal(client, "submit_video", {**T2V, "duration": 99, "dry_run": True})
+    assert lines[0].startswith("invalid_value (duration): wan2.6-t2v offers 2–15 s, not 99 s Fix:"), lines
+    lines = await refusal(client, "poll_task", {"task_id": "wan-0000aaaa0000"})
+    assert lines[0].startswith("not_found (task_id): no job"), lines
+    assert emulator.requests("submit") == []

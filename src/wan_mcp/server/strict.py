@@ -100,7 +100,7 @@ class StrictArguments:
 
     def _without_library_text(self, name: str, arguments: dict[str, Any], result: HandlerResult) -> HandlerResult:
         """The tool's answer, with the SDK's own error texts (pydantic's report when its validation still fails,
-        a bare "Error executing tool X" for a crash) replaced by ours."""
+        a bare "Error executing tool X" for a crash, that prefix before our own errors) replaced by ours."""
         if not isinstance(result, dict) or not result.get("isError"):
             return result
         content = result.get("content")
@@ -124,6 +124,8 @@ class StrictArguments:
                 "values given (a path or id that cannot exist?); before calling a paid tool again, call list_tasks: a "
                 "job may have started."
             )
+        if text.startswith(prefix + ": "):
+            return report  # our own refusal or error, without the SDK's "Error executing tool X: " before it
         return None
 
     def _pydantic_problems(self, name: str, arguments: dict[str, Any], report: str) -> list[Problem]:
