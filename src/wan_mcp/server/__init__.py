@@ -71,6 +71,8 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Starting]:
         starting = Starting(lambda: running(settings, http_url=http_url))
+        if http_url is not None:  # a long-running HTTP server opens at once: only a spawned stdio one races a client
+            starting.want()
         async with anyio.create_task_group() as group:
             await group.start(starting.run)
             live["starting"] = starting
