@@ -258,6 +258,7 @@ class DashScopeClient:
         clock: Callable[[], float] = time.time,
         timeout: httpx2.Timeout = API_TIMEOUT,
         query_turn: Callable[[], Awaitable[None]] | None = None,
+        submit_turn: Callable[[str, float], Awaitable[None]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
@@ -271,6 +272,7 @@ class DashScopeClient:
         # burst 1: any 1 s window then holds at most query_qps + 1 queries (DashScope counts 20 per second)
         self.query_limiter = RateLimiter(query_qps, burst=1.0, sleep=sleep)
         self.query_turn = query_turn  # the account-wide limit shared with other processes (a shared journal)
+        self.submit_turn = submit_turn  # a model's submissions per second, likewise (model, per second)
         self.submit_limiters: dict[str, RateLimiter] = {}
         headers = {"User-Agent": f"wan-mcp/{__version__}"}
         self.http = httpx2.AsyncClient(
@@ -350,6 +352,8 @@ class DashScopeClient:
         headers = {**request.headers, **self.auth_headers()}
         for attempt in range(self.retry.attempts):
             await limiter.acquire()
+            if self.submit_turn is not None:
+                await self.submit_turn(model, limiter.rate)
             try:
                 response = await self.http.post(self.url(request.path), json=request.body, headers=headers)
             except NEVER_SENT as exc:

@@ -161,6 +161,26 @@ async def test_query_slots_hold_the_account_limit_across_replicas(postgres_url: 
         await store.close()
 
 
+async def test_send_clocks_space_each_kind_of_request_on_its_own(postgres_url: str) -> None:
+    """A named send clock (one model's submissions) spaces its callers on every replica 1/per_second apart, made at
+    its first use; another clock and the query clock are not held up by it."""
+    clock = Clock(7000.0)
+    stores = [await PostgresStore.connect(postgres_url, query_clock=clock) for _ in range(REPLICAS)]
+    send_times: list[float] = []
+
+    async def reserve(index: int) -> None:
+        send_times.append(clock.now + await stores[index % REPLICAS].send_slot("submit beijing m1", per_second=5.0))
+
+    async with anyio.create_task_group() as group:
+        for index in range(12):
+            group.start_soon(reserve, index)
+    assert sorted(send_times) == pytest.approx([7000.0 + i / 5.0 for i in range(12)])
+    assert await stores[1].send_slot("submit beijing m2", per_second=5.0) == 0.0
+    assert await stores[2].query_slot(per_second=15.0) == 0.0
+    for store in stores:
+        await store.close()
+
+
 async def test_query_slots_follow_the_databases_clock(postgres_url: str) -> None:
     """By default the reserved times are on the database's clock (one clock for every replica): a burst of N
     reservations moves the account's next free time at least N/per_second past the clock before the burst."""

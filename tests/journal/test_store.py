@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import anyio
 import pytest
 from store_cases import chain, estimate, record, reserving
 
 from conftest import Clock, OpenStore
 from wan_mcp.journal import DailyBudget, OverDailyBudget, SpendRow, Store, TaskFilter, wait_for_query_turn
+from wan_mcp.journal.store import rate_within
 from wan_mcp.states import ChainState, JobState
 from wan_mcp.views import ErrorView
 
@@ -259,6 +262,22 @@ async def test_lease_expiry_renewal_and_release(store: Store) -> None:
     assert len(events) == 1  # leases without a change of state log nothing
 
 
+async def test_a_change_from_a_state_the_job_left_is_not_written(store: Store) -> None:
+    """A change computed from an older view (a status answer read while another process delivered the job) does not
+    move the job back: nothing is written, no event logged, and the job as it is now comes back."""
+    job, _ = await store.create_task(record(state=JobState.SUBMITTED, status="RUNNING"), detail="")
+    delivered = await store.update_task(job.handle, from_state=JobState.SUBMITTED, state=JobState.DELIVERED, detail="x")
+    assert delivered.state is JobState.DELIVERED
+    stale = await store.update_task(
+        job.handle, from_state=JobState.SUBMITTED, state=JobState.SUBMITTED, status="SUCCEEDED", detail="succeeded"
+    )
+    assert stale.state is JobState.DELIVERED and stale.status == "RUNNING"
+    events = (await store.get_task(job.handle, with_events=True)).events  # type: ignore[union-attr]
+    assert [e.detail for e in events][-1] == "x"
+    with pytest.raises(KeyError):
+        await store.update_task("wan-nope", from_state=JobState.SUBMITTED, status="FAILED")
+
+
 async def test_a_finished_job_holds_no_lease(store: Store) -> None:
     """The update that finishes a job frees its lease in the same write, and a finished job cannot be leased again
     (a renewal that arrives after the job ended takes nothing)."""
@@ -358,3 +377,13 @@ async def test_query_slot_is_never_negative(store: Store, store_kind: str) -> No
 
         await wait_for_query_turn(store, per_second=15.0, sleep=sleep)
         assert waits == [0.0, 0.0, 0.0] and slept == []
+
+
+def test_a_shared_rate_keeps_the_busiest_second_within_the_limit() -> None:
+    """The rate a model's submissions are spaced at keeps floor(rate) + 1 (the busiest second of spaced sends) within
+    its limit, with a fraction under one half; a limit of one a second is kept 2 s apart (a send half a slot late
+    still leaves a second), for every limit the catalog has."""
+    assert rate_within(1.0) == 0.5
+    for limit in range(2, 21):
+        rate = rate_within(float(limit))
+        assert math.floor(rate) + 1 <= limit and rate - math.floor(rate) < 0.5 and rate >= limit / 2, limit

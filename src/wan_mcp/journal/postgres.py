@@ -29,6 +29,7 @@ from wan_mcp.journal.budget import DailyBudget
 from wan_mcp.journal.postgres_sql import (
     DUPLICATE_LOCK,
     QUERY_SLOT,
+    SEND_SLOT,
     SLOT_ATTEMPTS,
     TAKE_LEASE,
     migrate,
@@ -210,15 +211,24 @@ class PostgresStore:
             await self._event(cur, record.handle, detail)
         return record, True
 
-    async def update_task(self, handle: str, *, detail: str = "", **changes: Any) -> TaskRecord:
+    async def update_task(
+        self, handle: str, *, detail: str = "", from_state: JobState | None = None, **changes: Any
+    ) -> TaskRecord:
         changes["updated_at"] = self.clock()
         values = codec.task_values(changes)
-        update = sql.SQL("UPDATE tasks SET {} WHERE handle = %s RETURNING *").format(_assignments(values))
+        update = sql.SQL(
+            "UPDATE tasks SET {} WHERE handle = %s AND (%s::text IS NULL OR state = %s::text) RETURNING *"
+        ).format(_assignments(values))
+        expected = from_state.value if from_state is not None else None
         async with self._transaction() as cur:
-            await cur.execute(update, (*values.values(), handle))
+            await cur.execute(update, (*values.values(), handle, expected, expected))
             row = await cur.fetchone()
-            if row is None:
-                raise KeyError(handle)
+            if row is None:  # unknown, or it left from_state meanwhile: as it is now, nothing written
+                await cur.execute("SELECT * FROM tasks WHERE handle = %s", (handle,))
+                row = await cur.fetchone()
+                if row is None:
+                    raise KeyError(handle)
+                return codec.task_record(row)
             if "state" in changes or "status" in changes or detail:
                 await self._event(cur, handle, detail)
         return codec.task_record(row)
@@ -360,6 +370,13 @@ class PostgresStore:
         An answer that reached us more than a quarter slot after the server read its clock would make us send late,
         into the next slot's second: its slot is given up (left unused) and another reserved, up to 3 times.
         """
+        return await self._slot(QUERY_SLOT, {}, per_second)
+
+    async def send_slot(self, name: str, *, per_second: float) -> float:
+        """As `query_slot`, on the clock `name` (created at its first use): e.g. one model's task submissions."""
+        return await self._slot(SEND_SLOT, {"name": name}, per_second)
+
+    async def _slot(self, statement: str, params: dict[str, Any], per_second: float) -> float:
         if per_second <= 0:
             raise ValueError(f"per_second must be positive, not {per_second}")
         gap = 1.0 / per_second
@@ -369,7 +386,7 @@ class PostgresStore:
             now = self.query_clock() if self.query_clock else None
             async with self._statement() as cur:
                 asked = timer()  # (a wait for a pooled connection comes before the server reads its clock: harmless)
-                await cur.execute(QUERY_SLOT, {"now": now, "gap": gap})
+                await cur.execute(statement, {**params, "now": now, "gap": gap})
                 row = await cur.fetchone()
             answered = timer()
             if row is None:

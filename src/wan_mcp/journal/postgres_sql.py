@@ -67,7 +67,14 @@ _QUERY_CLOCK = (
 )
 # Random secrets made once and shared by every replica (e.g. the key that signs download links).
 _SECRETS = ("CREATE TABLE secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL)",)
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_JOBS, _QUERY_CLOCK, _SECRETS)  # migration n is MIGRATIONS[n - 1]
+# One send clock per kind of request with a limit of its own (a model's task submissions per second).
+_SEND_CLOCKS = ("CREATE TABLE send_clocks (name TEXT PRIMARY KEY, next_at DOUBLE PRECISION NOT NULL)",)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _JOBS,
+    _QUERY_CLOCK,
+    _SECRETS,
+    _SEND_CLOCKS,
+)  # migration n: MIGRATIONS[n - 1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # -- the statements that decide races between replicas
@@ -90,6 +97,12 @@ NOW = "COALESCE(%(now)s::float8, EXTRACT(EPOCH FROM clock_timestamp())::float8)"
 QUERY_SLOT = f"""
 UPDATE query_clock SET next_at = GREATEST(next_at, {NOW}) + %(gap)s WHERE id = 1
 RETURNING GREATEST(next_at - %(gap)s - {NOW}, 0) AS wait,
+    EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp())::float8 AS held
+"""
+SEND_SLOT = f"""
+INSERT INTO send_clocks AS c (name, next_at) VALUES (%(name)s, {NOW} + %(gap)s)
+ON CONFLICT (name) DO UPDATE SET next_at = GREATEST(c.next_at, {NOW}) + %(gap)s
+RETURNING GREATEST(c.next_at - %(gap)s - {NOW}, 0) AS wait,
     EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp())::float8 AS held
 """
 SLOT_ATTEMPTS = 3  # reservations one query_slot call may make when answers come back late

@@ -164,20 +164,24 @@ class SqliteStore:
 
         return await self._run(self._write, create)
 
-    async def update_task(self, handle: str, *, detail: str = "", **changes: Any) -> TaskRecord:
+    async def update_task(
+        self, handle: str, *, detail: str = "", from_state: JobState | None = None, **changes: Any
+    ) -> TaskRecord:
         changes["updated_at"] = self.clock()
         values = codec.task_values(changes)
+        where, keys = (
+            ("handle = ?", [handle]) if from_state is None else ("handle = ? AND state = ?", [handle, from_state.value])
+        )
 
         def update(db: sqlite3.Connection) -> TaskRecord:
             assignments = ", ".join(f"{name} = ?" for name in values)
-            cursor = db.execute(f"UPDATE tasks SET {assignments} WHERE handle = ?", (*values.values(), handle))
-            if cursor.rowcount != 1:
-                raise KeyError(handle)
-            if "state" in changes or "status" in changes or detail:
+            cursor = db.execute(f"UPDATE tasks SET {assignments} WHERE {where}", (*values.values(), *keys))
+            if cursor.rowcount == 1 and ("state" in changes or "status" in changes or detail):
                 self._event(db, handle, detail)
             found = self._task(db, handle)
-            assert found is not None
-            return found
+            if found is None:
+                raise KeyError(handle)
+            return found  # when it had left from_state meanwhile: as it is now, nothing written
 
         return await self._run(self._write, update)
 
@@ -323,6 +327,10 @@ class SqliteStore:
 
     async def query_slot(self, *, per_second: float) -> float:  # noqa: ARG002 (the protocol's signature)
         """On one machine each process keeps its own limit (the client's limiter): nothing to share here."""
+        return 0.0
+
+    async def send_slot(self, name: str, *, per_second: float) -> float:  # noqa: ARG002 (the protocol's signature)
+        """As `query_slot`: each process keeps its own limit."""
         return 0.0
 
     async def shared_secret(self, name: str) -> bytes:

@@ -67,8 +67,12 @@ class Store(Protocol):
         are one step too."""
         ...
 
-    async def update_task(self, handle: str, *, detail: str = "", **changes: Any) -> TaskRecord:
-        """Change a job in one transaction and log the change (KeyError for an unknown handle)."""
+    async def update_task(
+        self, handle: str, *, detail: str = "", from_state: JobState | None = None, **changes: Any
+    ) -> TaskRecord:
+        """Change a job in one transaction and log the change (KeyError for an unknown handle). With `from_state`,
+        only while the job is still in it (a change computed from that state), else nothing is written; the job as
+        it is now either way."""
         ...
 
     async def get_task(self, key: str, *, tenant: str | None = None, with_events: bool = False) -> TaskRecord | None:
@@ -125,6 +129,11 @@ class Store(Protocol):
         """
         ...
 
+    async def send_slot(self, name: str, *, per_second: float) -> float:
+        """As `query_slot`, on the send clock `name`: a limit of its own, such as one model's task submissions per
+        second, shared by every process (`wait_for_query_turn(..., clock=name)`)."""
+        ...
+
     async def shared_secret(self, name: str) -> bytes:
         """A random secret made once and shared by every process on this store (e.g. to sign download links)."""
         ...
@@ -132,15 +141,24 @@ class Store(Protocol):
     async def close(self) -> None: ...
 
 
+def rate_within(limit: float) -> float:
+    """A shared send rate whose busiest 1 s window stays within `limit` requests (e.g. a model's submissions per
+    second): `wait_for_query_turn` keeps a window at floor(rate) + 1 for rates whose fraction is under one half, and
+    sends at 0.5/s (2 s apart, none more than half a slot late) one to a second."""
+    return max(limit - 0.6, limit / 2)
+
+
 async def wait_for_query_turn(
     store: Store,
     *,
     per_second: float,
+    send_clock: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     attempts: int = 3,
 ) -> None:
-    """Wait for this process's turn to send one task query under the account's limit, then send it at once.
+    """Wait for this process's turn to send one task query under the account's limit (or with `send_clock`, one
+    request under that clock's limit), then send it at once.
 
     A turn reached more than a quarter slot late (the process was too busy to wake on time) is given up, unused,
     and another reserved, up to `attempts` times: a late sender would crowd the next slot's second. With the
@@ -150,7 +168,10 @@ async def wait_for_query_turn(
     """
     late_after = 0.25 / per_second
     for _ in range(attempts):
-        wait = await store.query_slot(per_second=per_second)
+        if send_clock is None:
+            wait = await store.query_slot(per_second=per_second)
+        else:
+            wait = await store.send_slot(send_clock, per_second=per_second)
         due = clock() + wait
         if wait > 0:
             await sleep(wait)

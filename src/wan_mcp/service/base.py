@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from wan_mcp.config import Settings
 from wan_mcp.dashscope import DashScopeClient
 from wan_mcp.errors import ConfigError
-from wan_mcp.journal.store import Store, wait_for_query_turn
+from wan_mcp.journal.store import Store, rate_within, wait_for_query_turn
 from wan_mcp.polling import Clock
 
 ProgressFn = Callable[[float, float | None, str], Awaitable[None]]
@@ -58,6 +58,9 @@ class Deps:
             workspace=self.settings.workspace,
             query_qps=self.settings.query_qps,
             query_turn=lambda: wait_for_query_turn(self.store, per_second=self.settings.query_qps),
+            submit_turn=lambda model, rate: wait_for_query_turn(
+                self.store, per_second=rate_within(rate), send_clock=f"submit {region} {model}"
+            ),
         )
         self.clients[tenant] = client
         return client

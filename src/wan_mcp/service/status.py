@@ -35,19 +35,21 @@ def billed(info: TaskInfo) -> float | None:
 
 
 async def apply_status(deps: Deps, record: TaskRecord, info: TaskInfo) -> TaskRecord:
-    """Record a status answer (nothing is written when nothing changed)."""
+    """Record a status answer (nothing is written when nothing changed, or when the job left the state the answer
+    was read against: a process with an older view never moves a job back)."""
     now = deps.clock.now()
     if info.status == record.status and info.status in ("PENDING", "RUNNING"):
         return record
     state = transition(record.state, status_event(info.status))
     match info.status:
         case "PENDING" | "RUNNING":
-            return await deps.store.update_task(record.handle, status=info.status, state=state)
+            return await deps.store.update_task(record.handle, from_state=record.state, status=info.status, state=state)
         case "SUCCEEDED":
             seconds = billed(info)
             price = record.estimate.price_per_second
             return await deps.store.update_task(
                 record.handle,
+                from_state=record.state,
                 status="SUCCEEDED",
                 state=state,
                 video_url=info.video_url,
@@ -66,10 +68,18 @@ async def apply_status(deps: Deps, record: TaskRecord, info: TaskInfo) -> TaskRe
                 info.code or "TaskFailed", info.message or "the task failed", meaning.fix, retryable=meaning.retryable
             )
             return await deps.store.update_task(
-                record.handle, status="FAILED", state=state, error=error, finished_at=now, detail=f"failed: {info.code}"
+                record.handle,
+                from_state=record.state,
+                status="FAILED",
+                state=state,
+                error=error,
+                finished_at=now,
+                detail=f"failed: {info.code}",
             )
         case "CANCELED":
-            return await deps.store.update_task(record.handle, status="CANCELED", state=state, finished_at=now)
+            return await deps.store.update_task(
+                record.handle, from_state=record.state, status="CANCELED", state=state, finished_at=now
+            )
         case "UNKNOWN":
             gone = error_view(
                 "TaskUnknown",
@@ -78,10 +88,12 @@ async def apply_status(deps: Deps, record: TaskRecord, info: TaskInfo) -> TaskRe
                 retryable=False,
             )
             return await deps.store.update_task(
-                record.handle, status="UNKNOWN", state=state, error=gone, finished_at=now
+                record.handle, from_state=record.state, status="UNKNOWN", state=state, error=gone, finished_at=now
             )
 
 
 async def move(deps: Deps, record: TaskRecord, event: Event, *, detail: str = "", **changes: object) -> TaskRecord:
-    """Apply one event of the job's life (checked by the transition table) with the changes it brings."""
-    return await deps.store.update_task(record.handle, state=transition(record.state, event), detail=detail, **changes)
+    """Apply one event of the job's life (checked by the transition table) with the changes it brings, only while the
+    job is still in the state the event was read from (another process may have moved it on)."""
+    state = transition(record.state, event)
+    return await deps.store.update_task(record.handle, from_state=record.state, state=state, detail=detail, **changes)
