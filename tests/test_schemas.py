@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from wan_mcp import catalog, media
+from wan_mcp import catalog, extras
 from wan_mcp.errors import RequestInvalid
 from wan_mcp.requests import plan_request
 from wan_mcp.server import build_server
@@ -51,10 +51,12 @@ def nodes(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
 async def test_tools_list_fits_the_budget(with_media: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """tools/list is at most 15,000 bytes of compact JSON, with the media extra and without it (then four tools
     say how to install it)."""
-    monkeypatch.setattr(media, "available", lambda: with_media)
+    monkeypatch.setattr(extras, "media_installed", lambda: with_media)
     tools = await listed_tools()
     assert len(tools) == 9
     assert wire_bytes(tools) <= BUDGET, {t["name"]: wire_bytes([t]) for t in tools}
+    needing = [t["name"] for t in tools if "pip install 'wan-mcp[media]'" in t["description"]]
+    assert len(needing) == (0 if with_media else 4), needing
 
 
 async def test_schemas_are_lean() -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from wan_mcp import extras
 from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
 
 if TYPE_CHECKING:
@@ -90,12 +91,8 @@ class MediaError(WanMcpError):
 
 
 def available() -> bool:
-    """Whether PyAV is installed (the media extra), found without importing it: an import takes about 0.1 s, which
-    listing the tools at start-up need not pay (a broken install still fails in `require`, naming the feature)."""
-    try:
-        return importlib.util.find_spec("av") is not None
-    except (ImportError, ValueError):
-        return False
+    """Whether PyAV is installed (the media extra), found without importing it."""
+    return extras.media_installed()
 
 
 def require(feature: str) -> ModuleType:

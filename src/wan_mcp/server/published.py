@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ from mcp.types import ToolAnnotations
 from pydantic import PrivateAttr
 
 import wan_mcp
+from wan_mcp import extras
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.context import Context
@@ -105,18 +105,10 @@ def of_tools(instructions: str, tools: list[Tool]) -> Published:
     return Published(instructions, entries)
 
 
-def media_installed() -> bool:
-    """Whether PyAV (the media extra) is installed, found without importing it."""
-    try:
-        return importlib.util.find_spec("av") is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def fingerprint() -> str:
     """What the published tools depend on: the package's files, the Python, pydantic and MCP SDK, the media extra."""
     package = Path(wan_mcp.__file__).parent
-    digest = hashlib.sha256(repr((FORMAT, sys.version, pydantic.VERSION, media_installed())).encode())
+    digest = hashlib.sha256(repr((FORMAT, sys.version, pydantic.VERSION, extras.media_installed())).encode())
     sdk = Path(mcp.__file__)
     for path in [sdk, *sorted(package.rglob("*"))]:
         if path.suffix in (".py", ".html", ".md", ".json") and "__pycache__" not in path.parts:

@@ -14,12 +14,12 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.types import ToolAnnotations
 
-from wan_mcp import catalog
+from wan_mcp import catalog, extras
 from wan_mcp.config import redact
 from wan_mcp.errors import RequestInvalid, WanMcpError
 from wan_mcp.server import confirm, player, tools
 from wan_mcp.server.descriptions import INSTRUCTIONS, submit_description, submit_signature
-from wan_mcp.server.published import Published, media_installed, of_tools
+from wan_mcp.server.published import Published, of_tools
 from wan_mcp.server.schemas import lean_schema
 
 # Hints equal to the spec's defaults (readOnly false, destructive true, idempotent false, openWorld true) are left
@@ -44,7 +44,7 @@ class ToolSpec:
 
 
 def _media_note() -> str:
-    return "" if media_installed() else " Needs: pip install 'wan-mcp[media]'."
+    return "" if extras.media_installed() else " Needs: pip install 'wan-mcp[media]'."
 
 
 def tool_specs() -> list[ToolSpec]:
