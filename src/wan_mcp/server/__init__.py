@@ -80,7 +80,7 @@ def build_server(settings: Settings | None = None, *, http_url: str | None = Non
                 yield starting
             finally:
                 live.clear()
-                group.cancel_scope.cancel()
+                starting.stop()  # the runtime closes as it always did; the task group waits for it
 
     level = settings.log_level if settings.log_level in ("DEBUG", "INFO", "WARNING", "ERROR") else "INFO"
     publishing = published_tools(settings)

@@ -56,10 +56,16 @@ class Starting:
         self._opener = opener
         self._wanted = anyio.Event()
         self._ready = anyio.Event()
+        self._stopping = anyio.Event()
         self._runtime: Runtime | None = None
 
     def want(self) -> None:
         """Open now (a request came that may need it)."""
+        self._wanted.set()
+
+    def stop(self) -> None:
+        """Close the runtime (the server is stopping): `run` returns once it is closed, or at once if never opened."""
+        self._stopping.set()
         self._wanted.set()
 
     async def get(self) -> Runtime:
@@ -74,17 +80,19 @@ class Starting:
         return self._runtime
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Open the runtime when wanted and keep it open until cancelled (a failure to open ends the server, as a
-        failure before the first answer did)."""
+        """Open the runtime when wanted and keep it open until `stop` (a failure to open ends the server, as a
+        failure before the first answer did); it closes as it always did, not by cancellation."""
         task_status.started()
         with anyio.move_on_after(OPEN_ANYWAY_SECONDS):
             await self._wanted.wait()
+        if self._stopping.is_set():
+            return
         await anyio.to_thread.run_sync(_load_modules)  # the event loop answers meanwhile
         async with self._opener() as runtime:
             self._runtime = runtime
             self._ready.set()
             try:
-                await anyio.sleep_forever()
+                await self._stopping.wait()
             finally:
                 self._runtime = None
 
