@@ -43,6 +43,7 @@ from conftest import CANARY_KEY, LiveEmulator, result_data
 from wan_mcp.config import load_settings
 from wan_mcp.emulator.app import CREATE_PATHS
 from wan_mcp.server import build_server
+from wan_mcp.server.strict import StrictArguments
 
 EXAMPLES = int(os.environ.get("WAN_MCP_FUZZ_EXAMPLES", "200"))
 DEEP = "WAN_MCP_FUZZ_EXAMPLES" in os.environ
@@ -346,8 +347,11 @@ def cases(draw: st.DrawFn, tools: dict[str, dict[str, Any]], seed: Seed) -> Case
 class Attack:
     """Runs generated calls against one wan-mcp and checks every answer."""
 
-    def __init__(self, portal: BlockingPortal, client: Client, live: LiveEmulator, tally: Tally) -> None:
+    def __init__(
+        self, portal: BlockingPortal, client: Client, live: LiveEmulator, tally: Tally, boundary: list[int]
+    ) -> None:
         self.portal, self.client, self.live, self.tally = portal, client, live, tally
+        self.boundary = boundary  # how many calls the strict-arguments middleware refused (it counts them)
 
     def run(self, case: Case) -> None:
         arguments, refused_by = case.arguments, "schema" if case.broken else None
@@ -378,13 +382,14 @@ class Attack:
         return sum(entry["path"].rstrip("/") in CREATE_PATHS for entry in list(self.live.emulator.log))
 
     def call(self, case: Case, arguments: dict[str, Any], *, expect_refused: bool) -> Any:
-        before = self.creates()
+        before, refusals = self.creates(), self.boundary[0]
         result = self.portal.call(self.client.call_tool, case.tool, arguments)
         creates = self.creates() - before
+        at_boundary = self.boundary[0] > refusals
         texts = [c.text for c in result.content if c.type == "text"]
         whole = "\n".join(texts) + json.dumps(result.structured_content)  # None: the facts are the text
         self.tally.calls += 1
-        self.tally.outcomes[self.outcome(result, texts)] += 1
+        self.tally.outcomes[self.outcome(result, texts, at_boundary)] += 1
         self.tally.bare_errors += any(BARE.fullmatch(t.strip()) for t in texts)
         self.tally.pydantic_texts += any(marker in whole.lower() for marker in LIBRARY_TEXT)
         self.tally.key_leaks += CANARY_KEY in whole
@@ -400,19 +405,18 @@ class Attack:
         assert CANARY_KEY not in whole, said
         assert creates == 0, said
         if case.broken is not None:
-            assert result.is_error and texts and texts[0].startswith(REFUSED), said
+            assert result.is_error and texts and texts[0].startswith(REFUSED) and at_boundary, said
         elif not read_by_the_sdk(arguments):  # a valid call: only the planner (or a missing job or file) says no
-            assert not (texts and texts[0].startswith(REFUSED)), said
+            assert not at_boundary, said
         return result
 
     @staticmethod
-    def outcome(result: Any, texts: list[str]) -> str:
+    def outcome(result: Any, texts: list[str], at_boundary: bool) -> str:
         if not result.is_error:
             return "answered"
-        first = texts[0] if texts else ""
-        if first.startswith(REFUSED):
+        if at_boundary:
             return "refused at the boundary"
-        return "refused by wan-mcp" if "Refused before anything" in first else "other error"
+        return "refused by wan-mcp" if (texts[0] if texts else "").startswith(REFUSED) else "other error"
 
 
 def make_seed(portal: BlockingPortal, client: Client, tmp_path: Path) -> Seed:
@@ -427,6 +431,20 @@ def make_seed(portal: BlockingPortal, client: Client, tmp_path: Path) -> Seed:
     return Seed(task["task_id"], task["handle"], task["local_path"], str(picture))
 
 
+def count_boundary_refusals(server: Any) -> list[int]:
+    """A counter of the calls the strict-arguments middleware refuses (our refusals read alike wherever they come
+    from: the count tells the boundary's from the planner's)."""
+    strict = next(m for m in server.middleware if isinstance(m, StrictArguments))
+    count, refuse = [0], strict._refusal
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        count[0] += 1
+        return refuse(*args, **kwargs)
+
+    strict._refusal = counted  # type: ignore[method-assign]
+    return count
+
+
 @pytest.mark.parametrize("era", ["auto", "legacy"])
 def test_generated_calls_keep_every_promise(
     era: str, emulator: LiveEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
@@ -435,10 +453,11 @@ def test_generated_calls_keep_every_promise(
     caplog.set_level(logging.INFO)
     tally = Tally()
     server = build_server(load_settings(emulator.server_env(tmp_path)))
+    boundary = count_boundary_refusals(server)
     with start_blocking_portal() as portal, portal.wrap_async_context_manager(Client(server, mode=era)) as client:
         tools = {t.name: t.input_schema for t in portal.call(client.list_tools).tools}
         seed = make_seed(portal, client, tmp_path)
-        attack = Attack(portal, client, emulator, tally)
+        attack = Attack(portal, client, emulator, tally, boundary)
         jobs_before = attack.creates()
 
         @settings(

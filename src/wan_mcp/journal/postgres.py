@@ -32,6 +32,9 @@ from wan_mcp.journal.postgres_sql import (
     SEND_SLOT,
     SLOT_ATTEMPTS,
     TAKE_LEASE,
+    assignments,
+    columns,
+    marks,
     migrate,
     refuse_over,
     spend,
@@ -67,22 +70,6 @@ def _parsed(url: str) -> tuple[str, str]:
 
 def _without(text: str, secret: str) -> str:
     return text.replace(secret, "***") if secret else text
-
-
-def _columns(names: Collection[str]) -> sql.Composable:
-    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
-
-
-def _marks(names: Collection[str]) -> sql.Composable:
-    return sql.SQL(", ").join(sql.Placeholder() for _ in names)
-
-
-def _assignments(names: Collection[str], source: str = "") -> sql.Composable:
-    """`a = %s, b = %s` (or `a = EXCLUDED.a, …` with a source table)."""
-    if source:
-        template = sql.SQL("{} = {}.{}")
-        return sql.SQL(", ").join(template.format(sql.Identifier(n), sql.SQL(source), sql.Identifier(n)) for n in names)
-    return sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names)
 
 
 class PostgresStore:
@@ -192,7 +179,7 @@ class PostgresStore:
         budget: DailyBudget | None = None,
     ) -> tuple[TaskRecord, bool]:
         values = codec.task_row(record)
-        insert = sql.SQL("INSERT INTO tasks ({}) VALUES ({})").format(_columns(values), _marks(values))
+        insert = sql.SQL("INSERT INTO tasks ({}) VALUES ({})").format(columns(values), marks(values))
         async with self._transaction() as cur:
             if duplicate_since is not None:
                 # Creates of one request (tenant + hash) queue here until the one before them commits.
@@ -218,7 +205,7 @@ class PostgresStore:
         values = codec.task_values(changes)
         update = sql.SQL(
             "UPDATE tasks SET {} WHERE handle = %s AND (%s::text IS NULL OR state = %s::text) RETURNING *"
-        ).format(_assignments(values))
+        ).format(assignments(values))
         expected = from_state.value if from_state is not None else None
         async with self._transaction() as cur:
             await cur.execute(update, (*values.values(), handle, expected, expected))
@@ -337,7 +324,7 @@ class PostgresStore:
     async def save_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> ChainRecord:
         chain.updated_at = self.clock()
         values = codec.chain_row(chain)
-        upsert = _UPSERT_CHAIN.format(_columns(values), _marks(values), _assignments(values, "EXCLUDED"))
+        upsert = _UPSERT_CHAIN.format(columns(values), marks(values), assignments(values, "EXCLUDED"))
         async with self._transaction() if budget else self._statement() as cur:
             await refuse_over(cur, budget)
             await cur.execute(upsert, tuple(values.values()))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 from typing import Any
 
-from psycopg import AsyncConnection, AsyncCursor
+from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.rows import DictRow
 
 from wan_mcp.journal import codec
@@ -76,6 +77,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _SEND_CLOCKS,
 )  # migration n: MIGRATIONS[n - 1]
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# -- composing statements over column names
+
+
+def columns(names: Collection[str]) -> sql.Composable:
+    """`a, b` (quoted identifiers)."""
+    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
+
+
+def marks(names: Collection[str]) -> sql.Composable:
+    """`%s, %s`, one placeholder per name."""
+    return sql.SQL(", ").join(sql.Placeholder() for _ in names)
+
+
+def assignments(names: Collection[str], source: str = "") -> sql.Composable:
+    """`a = %s, b = %s` (or `a = EXCLUDED.a, …` with a source table)."""
+    if source:
+        template = sql.SQL("{} = {}.{}")
+        return sql.SQL(", ").join(template.format(sql.Identifier(n), sql.SQL(source), sql.Identifier(n)) for n in names)
+    return sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(n)) for n in names)
+
 
 # -- the statements that decide races between replicas
 
