@@ -3,7 +3,6 @@ in the background as the server starts) and the tenant the request speaks for.""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -11,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
-import anyio.to_thread
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.mcpserver import Context
 
@@ -28,6 +26,9 @@ if TYPE_CHECKING:
 # How long after start the runtime opens when no request asks for it sooner (the first request after initialize does):
 # the tracker then follows any unfinished job from an earlier run even if no tool is called.
 OPEN_ANYWAY_SECONDS = 1.0
+# How long after that first request it waits, unless a call needs it sooner: its imports hold the event loop (one
+# thread imports, so no module is ever seen half made), and the answer that asked for it goes out first.
+AFTER_ANSWER_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -49,34 +50,33 @@ class Runtime:
 
 class Starting:
     """The lifespan's context: the runtime, opened in the background so that initialize and tools/list answer without
-    waiting for the journal, the tracker and the modules behind them. It opens at the first request after initialize
-    (or OPEN_ANYWAY_SECONDS after start); a call that needs it waits for it."""
+    waiting for the journal, the tracker and the modules behind them. It opens shortly after the first request after
+    initialize (or OPEN_ANYWAY_SECONDS after start), at once for a call that needs it, which waits for it."""
 
     def __init__(self, opener: Callable[[], AbstractAsyncContextManager[Runtime]]) -> None:
         self._opener = opener
         self._wanted = anyio.Event()
+        self._needed = anyio.Event()
         self._ready = anyio.Event()
         self._stopping = anyio.Event()
         self._runtime: Runtime | None = None
 
     def want(self) -> None:
-        """Open now (a request came that may need it)."""
+        """Open soon (a request came that may need it): AFTER_ANSWER_SECONDS on, or at once when a call needs it."""
         self._wanted.set()
 
     def stop(self) -> None:
         """Close the runtime (the server is stopping): `run` returns once it is closed, or at once if never opened."""
         self._stopping.set()
         self._wanted.set()
+        self._needed.set()
 
     async def get(self) -> Runtime:
-        """The runtime, once open."""
+        """The runtime, once open (opening it now if it was not)."""
         self._wanted.set()
+        self._needed.set()
         await self._ready.wait()
         assert self._runtime is not None
-        return self._runtime
-
-    def now(self) -> Runtime | None:
-        """The runtime if open, without waiting."""
         return self._runtime
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -85,9 +85,10 @@ class Starting:
         task_status.started()
         with anyio.move_on_after(OPEN_ANYWAY_SECONDS):
             await self._wanted.wait()
+        with anyio.move_on_after(AFTER_ANSWER_SECONDS):
+            await self._needed.wait()
         if self._stopping.is_set():
             return
-        await anyio.to_thread.run_sync(_load_modules)  # the event loop answers meanwhile
         async with self._opener() as runtime:
             self._runtime = runtime
             self._ready.set()
@@ -95,12 +96,6 @@ class Starting:
                 await self._stopping.wait()
             finally:
                 self._runtime = None
-
-
-def _load_modules() -> None:
-    """Import what the runtime and the tools are made of (the service, the planner, the tools)."""
-    importlib.import_module("wan_mcp.service")
-    importlib.import_module("wan_mcp.server.toolset")
 
 
 async def runtime(ctx: Context[Any]) -> Runtime:
