@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from typing_extensions import assert_never
+
 from wan_mcp import catalog
 from wan_mcp.dashscope import TaskInfo
 from wan_mcp.downloads import url_expires_at
@@ -41,45 +45,32 @@ async def apply_status(deps: Deps, record: TaskRecord, info: TaskInfo) -> TaskRe
     if info.status == record.status and info.status in ("PENDING", "RUNNING"):
         return record
     state = transition(record.state, status_event(info.status))
+    changes: dict[str, Any]
     match info.status:
         case "PENDING" | "RUNNING":
-            return await deps.store.update_task(record.handle, from_state=record.state, status=info.status, state=state)
+            changes = {}
         case "SUCCEEDED":
             seconds = billed(info)
             price = record.estimate.price_per_second
-            return await deps.store.update_task(
-                record.handle,
-                from_state=record.state,
-                status="SUCCEEDED",
-                state=state,
-                video_url=info.video_url,
-                url_expires_at=url_expiry(info.video_url, now),
-                orig_prompt=info.orig_prompt,
-                actual_prompt=info.actual_prompt,
-                usage=info.usage.model_dump(by_alias=True, exclude_none=True) if info.usage else None,
-                billed_seconds=seconds,
-                cost=round(seconds * price, 4) if seconds is not None and price is not None else None,
-                finished_at=now,
-                detail="succeeded",
-            )
+            changes = {
+                "video_url": info.video_url,
+                "url_expires_at": url_expiry(info.video_url, now),
+                "orig_prompt": info.orig_prompt,
+                "actual_prompt": info.actual_prompt,
+                "usage": info.usage.model_dump(by_alias=True, exclude_none=True) if info.usage else None,
+                "billed_seconds": seconds,
+                "cost": round(seconds * price, 4) if seconds is not None and price is not None else None,
+                "finished_at": now,
+                "detail": "succeeded",
+            }
         case "FAILED":
             meaning = classify(info.code, info.message or "")
             error = error_view(
                 info.code or "TaskFailed", info.message or "the task failed", meaning.fix, retryable=meaning.retryable
             )
-            return await deps.store.update_task(
-                record.handle,
-                from_state=record.state,
-                status="FAILED",
-                state=state,
-                error=error,
-                finished_at=now,
-                detail=f"failed: {info.code}",
-            )
+            changes = {"error": error, "finished_at": now, "detail": f"failed: {info.code}"}
         case "CANCELED":
-            return await deps.store.update_task(
-                record.handle, from_state=record.state, status="CANCELED", state=state, finished_at=now
-            )
+            changes = {"finished_at": now}
         case "UNKNOWN":
             gone = error_view(
                 "TaskUnknown",
@@ -87,9 +78,12 @@ async def apply_status(deps: Deps, record: TaskRecord, info: TaskInfo) -> TaskRe
                 "the job is gone from DashScope; submit it again only if it never succeeded",
                 retryable=False,
             )
-            return await deps.store.update_task(
-                record.handle, from_state=record.state, status="UNKNOWN", state=state, error=gone, finished_at=now
-            )
+            changes = {"error": gone, "finished_at": now}
+        case _:
+            assert_never(info.status)
+    return await deps.store.update_task(
+        record.handle, from_state=record.state, status=info.status, state=state, **changes
+    )
 
 
 async def move(deps: Deps, record: TaskRecord, event: Event, *, detail: str = "", **changes: object) -> TaskRecord:
