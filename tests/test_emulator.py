@@ -448,6 +448,21 @@ def test_fault_fail_task(emulator: LiveEmulator) -> None:
     assert wait(emulator, submit(emulator, t2v()))["output"]["task_status"] == "SUCCEEDED"
 
 
+def test_fault_fixed_queue_and_processing_times(make_emulator: Callable[..., LiveEmulator]) -> None:
+    """queue_seconds and processing_seconds fix how long new tasks wait PENDING and then run (scaled by the speed);
+    without queue_seconds the queue time is drawn at random again."""
+    live = make_emulator(speed=10)
+    live.faults(processing_seconds=30, queue_seconds=2)
+    fixed = submit(live, t2v())
+    live.faults(queue_seconds=None)
+    drawn = [submit(live, t2v()) for _ in range(3)]
+    tasks = {t["task_id"]: t for t in live.admin("state")["tasks"]}
+    task = tasks[fixed]
+    assert task["start"] - task["submitted"] == pytest.approx(0.2)
+    assert task["end"] - task["start"] == pytest.approx(3.0)
+    assert len({round(tasks[t]["start"] - tasks[t]["submitted"], 6) for t in drawn}) == 3
+
+
 def test_fault_http_error_burst(emulator: LiveEmulator) -> None:
     """Injected 503s hit the chosen route the chosen number of times, with Retry-After."""
     emulator.faults(http_errors=[{"route": "query", "status": 503, "count": 2, "retry_after": 1}])

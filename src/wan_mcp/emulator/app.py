@@ -24,6 +24,7 @@ Faults (POST /__emulator__/faults, all optional, consumed in order):
                     "no_crc": false,               # no x-oss-hash-crc64ecma header at all
                     "damage": [offset, length]}],  # those bytes of the object are served flipped
      "processing_seconds": 120,              # fixed processing time of new tasks (before --speed)
+     "queue_seconds": 1.5,                   # fixed time new tasks wait PENDING (else 0.05–3 s at random)
      "keyframe_seconds": 0.5,                # denser keyframes in new results (bigger files)
      "detect_fail": 1}                       # the next face pre-check says check_pass false
 Randomness (processing times, ids) is deterministic under --seed.
@@ -132,6 +133,7 @@ class Faults:
     stall_submits: list[dict[str, Any]] = field(default_factory=list)
     downloads: list[dict[str, Any]] = field(default_factory=list)
     processing_seconds: float | None = None
+    queue_seconds: float | None = None
     detect_fail: int = 0
     keyframe_seconds: float | None = None
     stall_uploads: list[dict[str, Any]] = field(default_factory=list)
@@ -332,11 +334,12 @@ class Emulator:
         auth = request.header("authorization") or ""
         if self.faults.keyframe_seconds is not None:
             submission.video = replace(submission.video, keyframe_seconds=self.faults.keyframe_seconds)
+        queue = self.rng.uniform(0.05, 3.0)
         task = EmuTask(
             id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             submission=submission,
             submitted=now,
-            queue_delay=self.scaled(self.rng.uniform(0.05, 3.0)),
+            queue_delay=self.scaled(queue if self.faults.queue_seconds is None else self.faults.queue_seconds),
             processing=self.scaled(processing),
             api_key_id=hashlib.sha256(auth.encode()).hexdigest()[:8],
             request_id=str(uuid.UUID(int=self.rng.getrandbits(128))),
