@@ -67,7 +67,7 @@ def test_schedule_for_uses_the_catalog() -> None:
 
 
 def test_the_attentive_grid_is_a_fixed_pollers() -> None:
-    """While an agent waits, checks fall on the grid a fixed poller uses from the submission, whenever the one
+    """While an agent waits, checks fall on the grid a fixed poller uses from the submit's answer, whenever the one
     before came (a late answer, a call arriving between two points): never two in one step, never a step skipped.
     The background schedule still goes straight to the usual window."""
     checks, at = [], 0.0
@@ -76,7 +76,7 @@ def test_the_attentive_grid_is_a_fixed_pollers() -> None:
         checks.append(at)
         at += late  # the answer (or the waiting call) came this much after the grid point
     assert checks == pytest.approx([ATTENTIVE_EVERY * (i + 1) for i in range(200)])
-    assert attentive_delay(-3.0) == ATTENTIVE_EVERY  # a clock read just before the recorded submission
+    assert attentive_delay(-3.0) == ATTENTIVE_EVERY  # a clock read just before the answer was recorded
     model = catalog.find_model("wan2.6-i2v-flash")
     assert model is not None
     background = schedule_for(model, 5, "720P")

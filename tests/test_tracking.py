@@ -93,6 +93,25 @@ async def test_no_two_status_queries_within_a_second(
     assert min(gaps) >= 0.9 * MIN_GAP, gaps  # 0.1 s of emulated time = 25 ms of loopback jitter
 
 
+async def test_the_attentive_grid_starts_at_the_submits_answer(
+    make_emulator: Callable[..., LiveEmulator], tmp_path: Path
+) -> None:
+    """A submit answered late (7 s of emulated time after it reached DashScope), an agent waiting from then on: the
+    first status query comes a full step after the answer, where a poller started by that answer asks first, and
+    not at the next step counted from the send (3 s after the answer)."""
+    speed, stall = 10.0, 0.7  # the stall is real seconds: 7 s of emulated time
+    live = make_emulator(speed=speed)
+    live.faults(processing_seconds=20, stall_submits=[{"count": 1, "seconds": stall}])
+    async with WanService.open(load_settings(live.server_env(tmp_path))) as service:
+        submitted = await service.submit(dict(T2V))
+        assert submitted.task is not None and submitted.task.task_id
+        task_id = submitted.task.task_id
+        await waiting_polls(service, task_id, calls=1)
+    [sent] = live.requests("submit")
+    first = queries(live, task_id)[0]
+    assert (first["mono"] - sent["mono"] - stall) * speed >= 0.9 * ATTENTIVE_EVERY, (first["mono"], sent["mono"])
+
+
 async def test_a_lost_submit_is_reconciled_once(make_emulator: Callable[..., LiveEmulator], tmp_path: Path) -> None:
     """A submit whose answer was lost, with three calls waiting on it: the task list is read once, the task found
     there is followed, and every call returns it delivered; nothing is sent twice."""

@@ -22,16 +22,17 @@ from wan_mcp.catalog import Model
 from wan_mcp.states import TERMINAL_STATUSES
 
 TERMINAL: frozenset[str] = frozenset(TERMINAL_STATUSES)
-# While an agent waits, a job is asked about every ATTENTIVE_EVERY seconds from its submission: the instants a fixed
-# poller would use. Its end is then seen half of that later on average wherever it falls (inside its model's usual
-# window or far outside it), and it never costs more queries than such a poller. Denser checks in the usual window
-# could only be paid for with sparser ones elsewhere, which a job of unusual length would pay in lag
-# (bench/polling.py measures both). The background schedule (nobody waiting) stays ETA-shaped and sparse.
+# While an agent waits, a job is asked about every ATTENTIVE_EVERY seconds from the submit's answer: the instants a
+# fixed poller started by that answer would use. Its end is then seen half of that later on average wherever it
+# falls (inside its model's usual window or far outside it), and it never costs more queries than such a poller.
+# Denser checks in the usual window could only be paid for with sparser ones elsewhere, which a job of unusual length
+# would pay in lag (bench/polling.py measures both). The background schedule (nobody waiting) stays ETA-shaped and
+# sparse.
 ATTENTIVE_EVERY = 5.0
 
 
 def attentive_delay(since_submit: float) -> float:
-    """Seconds from a check `since_submit` seconds after the submission to the next point of the attentive grid."""
+    """Seconds from a check `since_submit` seconds after the submit's answer to the next point of the attentive grid."""
     return ATTENTIVE_EVERY - max(0.0, since_submit) % ATTENTIVE_EVERY
 
 

@@ -55,6 +55,7 @@ class Watch:
     wake: anyio.Event = field(default_factory=anyio.Event)
     waiters: int = 0
     last_query: float = -math.inf  # monotonic task time
+    origin: float | None = None  # task time of the submit's answer: where the attentive grid starts
     running_since: float | None = None  # task time when RUNNING was first seen
     lock: anyio.Lock = field(default_factory=anyio.Lock)
 
@@ -103,13 +104,15 @@ class Tracker:
     def watch(self, record: TaskRecord, *, answered: bool = False) -> Watch:
         """The job's watch, starting its watcher when there is none in this process. `answered`: the record holds
         DashScope's answer of this moment (a submit's), which counts as a status query."""
-        found = self.watches.get(record.handle)
-        if found is not None:
-            return found
-        watch = Watch(record)
+        watch = self.watches.get(record.handle)
+        new = watch is None
+        if watch is None:
+            watch = Watch(record)
         if answered:
-            watch.last_query = self._task_now()
-        if not record.final and self.group is not None:
+            if not new:
+                watch.publish(record)  # found while it was sending: the watcher sees the outcome
+            watch.last_query = watch.origin = self._task_now()
+        if new and not record.final and self.group is not None:
             self.watches[record.handle] = watch
             self.group.start_soon(self._follow, watch)
         return watch
@@ -240,14 +243,17 @@ class Tracker:
         return self.deps.clock.task_clock().now()
 
     def _next_query(self, watch: Watch, attentive: bool) -> float:
-        """The task time of the job's next status query: on the attentive grid from its submission while someone
-        waits, else the background schedule's delay after the last query; never within MIN_GAP of it."""
+        """The task time of the job's next status query: on the attentive grid from the submit's answer while someone
+        waits (from the recorded send for a job found in the journal), else the background schedule's delay after the
+        last query; never within MIN_GAP of it."""
         last, record = watch.last_query, watch.record
         if last == -math.inf:
             return last
         if attentive:
-            submitted = self.deps.clock.task_time_of(record.submitted_at or record.created_at)
-            delay = attentive_delay(last - (submitted if submitted is not None else last))
+            origin = watch.origin
+            if origin is None:
+                origin = self.deps.clock.task_time_of(record.submitted_at or record.created_at)
+            delay = attentive_delay(last - (origin if origin is not None else last))
         else:
             elapsed = last - watch.running_since if watch.running_since is not None else 0.0
             delay = schedule(record).delay(record.status or "PENDING", elapsed)
