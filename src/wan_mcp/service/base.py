@@ -7,6 +7,7 @@ import secrets
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import anyio
 from pydantic import SecretStr
@@ -17,6 +18,7 @@ from wan_mcp.errors import ConfigError
 from wan_mcp.journal.store import Store, rate_within, wait_for_query_turn
 from wan_mcp.polling import Clock
 
+T = TypeVar("T")
 ProgressFn = Callable[[float, float | None, str], Awaitable[None]]
 MAX_WAIT_SECONDS = 50
 LEASE_SECONDS = 20.0  # a job's owner renews its lease well within this; a dead owner's jobs are taken after it
@@ -71,9 +73,30 @@ class Deps:
         await self.store.close()
 
 
-async def keep_lease(deps: Deps, handle: str) -> None:
-    """Renew this process's lease on a job until cancelled (while a long upload, submit or download runs)."""
-    while True:
-        await anyio.sleep(LEASE_SECONDS / 3)
-        now = deps.clock.now()
-        await deps.store.take_lease(handle, deps.owner, until=now + LEASE_SECONDS, now=now)
+async def renew_lease(deps: Deps, handle: str) -> None:
+    """Renew this process's lease on a job."""
+    now = deps.clock.now()
+    await deps.store.take_lease(handle, deps.owner, until=now + LEASE_SECONDS, now=now)
+
+
+async def while_renewing(renew: Callable[[], Awaitable[object]], work: Callable[[], Awaitable[T]]) -> T:
+    """`work()`, with `renew()` called every LEASE_SECONDS / 3 beside it: a lease kept through a long upload, send,
+    download or join. What `work` raises comes out as it is (not wrapped by a task group)."""
+
+    async def renewing() -> None:
+        while True:
+            await anyio.sleep(LEASE_SECONDS / 3)
+            await renew()
+
+    failure: BaseException | None = None
+    async with anyio.create_task_group() as group:
+        group.start_soon(renewing)
+        try:
+            result = await work()
+        except BaseException as exc:  # re-raised below, once the renewing has stopped
+            failure = exc
+        finally:
+            group.cancel_scope.cancel()
+    if failure is not None:
+        raise failure
+    return result

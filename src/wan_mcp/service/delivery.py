@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -16,7 +17,7 @@ import anyio
 from wan_mcp.errors import DownloadFailed, DownloadRefused, ResultExpired, SaveFailed, TransportError
 from wan_mcp.files import slug, unique_path
 from wan_mcp.journal.records import TaskRecord
-from wan_mcp.service.base import LEASE_SECONDS, Deps, keep_lease
+from wan_mcp.service.base import LEASE_SECONDS, Deps, renew_lease, while_renewing
 from wan_mcp.service.status import apply_status, error_view, move
 from wan_mcp.states import JobState
 
@@ -57,13 +58,7 @@ async def deliver(deps: Deps, record: TaskRecord) -> TaskRecord:
     if taken is None:
         return record  # another process is saving it
     try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(keep_lease, deps, record.handle)
-            try:
-                saved = await _download(deps, taken)
-            finally:
-                group.cancel_scope.cancel()
-        return saved
+        return await while_renewing(partial(renew_lease, deps, record.handle), partial(_download, deps, taken))
     finally:
         with anyio.CancelScope(shield=True):
             await deps.store.release_lease(record.handle, deps.owner)

@@ -8,6 +8,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from wan_mcp.polling import Clock
 from wan_mcp.present import cost_sentence, estimate_view, task_view
 from wan_mcp.requests import Plan, plan_request
 from wan_mcp.service import manage, recovery
-from wan_mcp.service.base import LEASE_SECONDS, MAX_WAIT_SECONDS, Deps, ProgressFn, keep_lease
+from wan_mcp.service.base import LEASE_SECONDS, MAX_WAIT_SECONDS, Deps, ProgressFn, renew_lease, while_renewing
 from wan_mcp.service.money import Budgets, Quote
 from wan_mcp.service.status import error_of, move
 from wan_mcp.service.tracking import Tracker, schedule
@@ -255,19 +256,8 @@ class WanService:
         return next((r for r in found if r.state not in (JobState.REJECTED, JobState.FAILED, JobState.CANCELED)), None)
 
     async def _send_holding_lease(self, record: TaskRecord, plan: Plan) -> TaskRecord:
-        """Send while renewing the job's lease; a refusal is raised as it is (not wrapped by the task group)."""
-        failure: BaseException | None = None
-        async with anyio.create_task_group() as group:
-            group.start_soon(keep_lease, self.deps, record.handle)
-            try:
-                record = await self._send(record, plan)
-            except BaseException as exc:  # re-raised below, once the lease keeper has stopped
-                failure = exc
-            finally:
-                group.cancel_scope.cancel()
-        if failure is not None:
-            raise failure
-        return record
+        """Send while renewing the job's lease; a refusal is raised as it is."""
+        return await while_renewing(partial(renew_lease, self.deps, record.handle), partial(self._send, record, plan))
 
     async def _send(self, record: TaskRecord, plan: Plan) -> TaskRecord:
         """Upload, send once, and record the outcome (held in memory if the journal cannot take it yet)."""
