@@ -31,9 +31,9 @@ TERMINAL: frozenset[str] = frozenset(TERMINAL_STATUSES)
 ATTENTIVE_EVERY = 5.0
 
 
-def attentive_delay(since_submit: float) -> float:
-    """Seconds from a check `since_submit` seconds after the submit's answer to the next point of the attentive grid."""
-    return ATTENTIVE_EVERY - max(0.0, since_submit) % ATTENTIVE_EVERY
+def attentive_delay(since_answer: float) -> float:
+    """Seconds from a check `since_answer` seconds after the submit's answer to the next point of the attentive grid."""
+    return ATTENTIVE_EVERY - max(0.0, since_answer) % ATTENTIVE_EVERY
 
 
 @dataclass

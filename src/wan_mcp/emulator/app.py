@@ -334,7 +334,7 @@ class Emulator:
         auth = request.header("authorization") or ""
         if self.faults.keyframe_seconds is not None:
             submission.video = replace(submission.video, keyframe_seconds=self.faults.keyframe_seconds)
-        queue = self.rng.uniform(0.05, 3.0)
+        queue = self.rng.uniform(0.05, 3.0)  # drawn even when fixed: a seeded run's ids stay the same
         task = EmuTask(
             id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
             submission=submission,
