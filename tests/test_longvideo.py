@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import av
 import pytest
 from mcp import Client
@@ -18,7 +19,8 @@ from wan_mcp.config import Settings, load_settings
 from wan_mcp.errors import RequestInvalid
 from wan_mcp.server import build_server
 from wan_mcp.service import WanService
-from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
+from wan_mcp.service.chain_specs import ChainSpec, Shot
+from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.studio import Studio
 
 pytestmark = pytest.mark.anyio
@@ -105,6 +107,52 @@ async def test_long_video_interrupted_and_resumed_pays_once(emulator: LiveEmulat
     assert frames_of(output) == 7 * 30
     with av.open(str(output)) as container:
         assert abs(container.duration / 1e6 - 7) < 0.1
+
+
+async def test_two_processes_starting_one_long_video_pay_once(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """Two processes on one journal (two desktop clients, or replicas), each running its chains in the background,
+    asked for the same long video at the same moment: one chain, each shot paid once, one joined file."""
+    settings = settings_for(emulator, tmp_path)
+    started: list[Any] = []
+
+    async def start(runner: ChainRunner) -> None:
+        started.append(await runner.start(long_spec(SHOTS), dry_run=False, wait_seconds=0, progress=None))
+
+    async with (
+        tools(settings) as (_, first, _s),
+        tools(settings) as (_, second, _t),
+        anyio.create_task_group() as group,
+    ):
+        group.start_soon(first.run)
+        group.start_soon(second.run)
+        async with anyio.create_task_group() as both:
+            both.start_soon(start, first)
+            both.start_soon(start, second)
+        done = [await finish(runner, view) for runner, view in zip((first, second), started, strict=True)]
+        group.cancel_scope.cancel()
+    assert {view.handle for view in started} == {view.handle for view in done} and len(started) == 2
+    assert len({view.handle for view in started}) == 1
+    assert [view.state for view in done] == ["delivered", "delivered"], [view.message for view in done]
+    assert len(emulator.requests("submit")) == len(SHOTS)
+    assert [p.name for p in settings.output_dir.glob("*-long-*")] == [Path(done[0].local_path).name]
+
+
+async def test_a_chain_leased_by_another_process_is_left_to_it(emulator: LiveEmulator, tmp_path: Path) -> None:
+    """While another process holds a chain's lease, this one sends nothing for it and joins nothing; once the
+    lease is free, it moves the chain on."""
+    settings = settings_for(emulator, tmp_path)
+    async with tools(settings) as (service, runner, _studio):
+        view = await runner.start(long_spec(SHOTS), dry_run=False, wait_seconds=0, progress=None)
+        chain = await service.store.get_chain(view.handle)
+        assert chain is not None and chain.segments[0].handle is not None
+        now = service.clock.now()
+        assert await service.store.take_chain_lease(chain.id, "elsewhere", until=now + 600, now=now)
+        await service.tracker.wait(await service.store.get_task(chain.segments[0].handle), 30, None)  # type: ignore[arg-type]
+        held = await runner.advance(chain.id)
+        assert held.segments[1].handle is None and len(emulator.requests("submit")) == 1
+        await service.store.release_chain_lease(chain.id, "elsewhere")
+        moved = await runner.advance(chain.id)
+    assert moved.segments[1].handle is not None and len(emulator.requests("submit")) == 2
 
 
 async def test_extend_video_joins_a_new_segment(emulator: LiveEmulator, tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from wan_mcp.config import Settings, load_settings
 from wan_mcp.errors import ConfigError, OverBudget
 from wan_mcp.journal import TaskFilter
 from wan_mcp.service import WanService
-from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
+from wan_mcp.service.chain_specs import ChainSpec, Shot
+from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.money import committed_today, day_start
 from wan_mcp.states import ChainState
 

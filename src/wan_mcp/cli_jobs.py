@@ -31,7 +31,8 @@ from wan_mcp.cli_show import (
 from wan_mcp.config import load_settings
 from wan_mcp.errors import RequestInvalid, WanMcpError
 from wan_mcp.service import WanService
-from wan_mcp.service.chains import ChainRunner, ChainSpec, Shot
+from wan_mcp.service.chain_specs import ChainSpec, Shot
+from wan_mcp.service.chains import ChainRunner
 from wan_mcp.service.ledger import ledger, ledger_text
 from wan_mcp.service.studio import Studio
 from wan_mcp.states import PLANNED, ChainState, JobState, is_final, job_state

@@ -15,7 +15,8 @@ from store_cases import record
 from conftest import Clock
 from wan_mcp.errors import ConfigError
 from wan_mcp.journal import JournalUnavailable, wait_for_query_turn
-from wan_mcp.journal.postgres import PostgresStore, database_name
+from wan_mcp.journal.postgres import PostgresStore
+from wan_mcp.journal.postgres_errors import database_name
 from wan_mcp.journal.postgres_sql import SCHEMA_VERSION, SLOT_ATTEMPTS, migrate
 
 pytestmark = pytest.mark.anyio

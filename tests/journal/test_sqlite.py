@@ -16,6 +16,7 @@ from store_cases import estimate, record
 from conftest import Clock
 from wan_mcp.journal import JournalUnavailable, TaskFilter
 from wan_mcp.journal.sqlite import SqliteStore
+from wan_mcp.journal.sqlite_sql import SCHEMA_VERSION
 from wan_mcp.states import JobState
 
 pytestmark = pytest.mark.anyio
@@ -96,10 +97,11 @@ async def test_a_first_release_journal_is_migrated_and_keeps_its_rows(tmp_path: 
         assert chain is not None and chain.segments[0].handle == "wan-0000aaaa0000"
         leased = await store.take_lease(job.handle, "me", until=300.0, now=250.0, from_states=(JobState.DELIVERED,))
         assert leased is not None and leased.lease_owner == "me"  # the lease columns work
+        assert await store.take_chain_lease("chain-v1", "me", until=300.0, now=250.0)  # and the chains' (version 3)
         assert await store.get_task("task-v1", tenant="") is not None
     finally:
         await store.close()
-    assert pragma(path, "user_version") == 2
+    assert pragma(path, "user_version") == SCHEMA_VERSION == 3
     reopened = SqliteStore(path)  # a second start finds nothing left to migrate
     assert (await reopened.get_task("task-v1")) is not None
     await reopened.close()
@@ -169,6 +171,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from store_cases import record
 from wan_mcp.journal.sqlite import SqliteStore
+from wan_mcp.journal.sqlite_sql import SCHEMA_VERSION
 
 async def main() -> None:
     store = SqliteStore(Path(sys.argv[1]))

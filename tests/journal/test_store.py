@@ -157,6 +157,50 @@ def day(tenant: str, limit: float, cost: float = 1.0) -> DailyBudget:
     return DailyBudget(tenant, "CNY", since=0.0, until=4000.0, limit=limit, cost=cost)
 
 
+async def test_a_chain_is_created_once_per_tenant_and_spec(store: Store) -> None:
+    """create_chain writes a chain unless its tenant already has one with its spec hash: then it returns that one,
+    unwritten (and refuses nothing over the budget, which it would not spend); another tenant gets its own."""
+    made, written = await store.create_chain(chain())
+    assert written and await store.get_chain("chain-1") == made
+    again, written = await store.create_chain(chain(id="chain-2"), budget=day("", 0.0))
+    assert not written and again == made and await store.get_chain("chain-2") is None
+    other, written = await store.create_chain(chain(id="chain-3", tenant="acme"))
+    assert written and other.id == "chain-3" and await store.get_chain("spec-1", tenant="acme") == other
+
+
+async def test_chains_started_at_once_make_one(open_store: OpenStore) -> None:
+    """The same chain created at once over several connections (processes or replicas starting one long video):
+    one is written, and every caller gets that one."""
+    stores = [await open_store() for _ in range(CONNECTIONS)]
+    got: list[tuple[str, bool]] = []
+
+    async def create(index: int) -> None:
+        made, written = await stores[index % CONNECTIONS].create_chain(chain(id=f"chain-{index}"))
+        got.append((made.id, written))
+
+    async with anyio.create_task_group() as group:
+        for index in range(CONCURRENT):
+            group.start_soon(create, index)
+    assert sum(written for _, written in got) == 1 and len({made for made, _ in got}) == 1, got
+
+
+async def test_a_chain_lease_has_one_owner(store: Store) -> None:
+    """A chain's lease is taken when free, renewed by its owner, refused to anyone else until it lapses, kept by
+    save_chain, and released only by its owner."""
+    await store.save_chain(chain())
+    assert await store.take_chain_lease("chain-1", "a", until=1030.0, now=1000.0)
+    assert not await store.take_chain_lease("chain-1", "b", until=1040.0, now=1010.0)
+    assert await store.take_chain_lease("chain-1", "a", until=1050.0, now=1020.0)  # renewed
+    await store.save_chain(chain(state=ChainState.DELIVERED))
+    assert not await store.take_chain_lease("chain-1", "b", until=1060.0, now=1040.0)  # the save kept it
+    await store.release_chain_lease("chain-1", "b")  # not b's: nothing happens
+    assert not await store.take_chain_lease("chain-1", "b", until=1060.0, now=1040.0)
+    assert await store.take_chain_lease("chain-1", "b", until=1090.0, now=1051.0)  # lapsed: taken over
+    await store.release_chain_lease("chain-1", "b")
+    assert await store.take_chain_lease("chain-1", "a", until=1100.0, now=1060.0)
+    assert not await store.take_chain_lease("chain-nope", "a", until=1100.0, now=1060.0)
+
+
 async def test_a_budget_refuses_inside_the_write(store: Store) -> None:
     """With a day's budget, a job or chain is written only when what the tenant's day commits (billed, running, and
     reserved by its running chains' unsent segments) plus its quote fits; else OverDailyBudget says what the day

@@ -18,19 +18,19 @@ from typing import Any
 
 import anyio
 import psycopg
-from psycopg import AsyncConnection, AsyncCursor, errors, sql
-from psycopg.conninfo import conninfo_to_dict
+from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from wan_mcp.errors import ConfigError
 from wan_mcp.journal import codec
 from wan_mcp.journal.budget import DailyBudget
+from wan_mcp.journal.postgres_errors import failure_reason, parsed_url, without_secret
 from wan_mcp.journal.postgres_sql import (
     DUPLICATE_LOCK,
     QUERY_SLOT,
     SEND_SLOT,
     SLOT_ATTEMPTS,
+    TAKE_CHAIN_LEASE,
     TAKE_LEASE,
     assignments,
     columns,
@@ -44,32 +44,8 @@ from wan_mcp.journal.store import JournalUnavailable, TaskFilter
 from wan_mcp.states import ACTIVE_STATES, PAID_OR_PAYING, ChainState, JobState, task_status
 
 log = logging.getLogger("wan_mcp.journal")
+_INSERT_CHAIN = sql.SQL("INSERT INTO chains ({}) VALUES ({})")
 _UPSERT_CHAIN = sql.SQL("INSERT INTO chains ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}")
-
-
-def database_name(url: str) -> str:
-    """The URL without its password (user@host:port/dbname), for errors and logs."""
-    return _parsed(url)[0]
-
-
-def _parsed(url: str) -> tuple[str, str]:
-    """The URL without its password, and the password (to keep it out of log lines)."""
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.ProgrammingError:
-        raise ConfigError(
-            "WAN_MCP_DATABASE_URL is not a valid PostgreSQL URL",
-            fix="write it as postgresql://user@host:5432/dbname (a password is better kept in PGPASSWORD or .pgpass)",
-            code="invalid_database_url",
-        ) from None
-    user = f"{params['user']}@" if params.get("user") else ""
-    port = f":{params['port']}" if params.get("port") else ""
-    name = f"postgresql://{user}{params.get('host') or 'localhost'}{port}/{params.get('dbname') or ''}"
-    return name, str(params.get("password") or "")
-
-
-def _without(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
 
 
 class PostgresStore:
@@ -86,7 +62,7 @@ class PostgresStore:
         clock: Callable[[], float] = time.time,
         query_clock: Callable[[], float] | None = None,
     ) -> None:
-        self.name, self._password = _parsed(url)
+        self.name, self._password = parsed_url(url)
         self.timeout = timeout
         self.clock = clock
         self.query_clock = query_clock  # None: the database's own clock, the one every replica shares
@@ -156,8 +132,8 @@ class PostgresStore:
         except psycopg.Error as exc:
             if exc.pgconn is not None and not exc.sqlstate:  # the connection failed: libpq says why, for the log
                 why = exc.pgconn.error_message.decode(errors="replace").strip()
-                log.warning("the journal database %s: %s", self.name, _without(why, self._password))
-            raise self._unavailable(_reason(exc, self.timeout)) from None
+                log.warning("the journal database %s: %s", self.name, without_secret(why, self._password))
+            raise self._unavailable(failure_reason(exc, self.timeout)) from None
 
     def _unavailable(self, reason: str) -> JournalUnavailable:
         return JournalUnavailable(f"the journal database {self.name} did not answer: {reason}")
@@ -330,6 +306,36 @@ class PostgresStore:
             await cur.execute(upsert, tuple(values.values()))
         return chain
 
+    async def create_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> tuple[ChainRecord, bool]:
+        chain.updated_at = self.clock()
+        values = codec.chain_row(chain)
+        async with self._transaction() as cur:
+            # Starts of one chain (tenant + spec) queue here until the one before them commits.
+            key = f"{chain.tenant}\n{chain.spec_hash}"
+            await cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (DUPLICATE_LOCK, key))
+            await cur.execute(
+                "SELECT * FROM chains WHERE spec_hash = %s AND tenant = %s ORDER BY created_at DESC LIMIT 1",
+                (chain.spec_hash, chain.tenant),
+            )
+            row = await cur.fetchone()
+            if row is not None:
+                return codec.chain_record(row), False
+            await refuse_over(cur, budget)
+            await cur.execute(_INSERT_CHAIN.format(columns(values), marks(values)), tuple(values.values()))
+        return chain, True
+
+    async def take_chain_lease(self, chain_id: str, owner: str, *, until: float, now: float) -> bool:
+        async with self._statement() as cur:
+            await cur.execute(TAKE_CHAIN_LEASE, {"id": chain_id, "owner": owner, "until": until, "now": now})
+            return cur.rowcount == 1
+
+    async def release_chain_lease(self, chain_id: str, owner: str) -> None:
+        async with self._statement() as cur:
+            await cur.execute(
+                "UPDATE chains SET lease_owner = NULL, lease_until = NULL WHERE id = %s AND lease_owner = %s",
+                (chain_id, owner),
+            )
+
     async def get_chain(self, key: str, *, tenant: str | None = None) -> ChainRecord | None:
         async with self._statement() as cur:
             await cur.execute(
@@ -397,17 +403,3 @@ class PostgresStore:
 
     async def close(self) -> None:
         await self._pool.close()
-
-
-def _reason(exc: psycopg.Error, timeout: float) -> str:
-    """What went wrong, in our words (psycopg's text quotes the server's, and is not ours to show)."""
-    if isinstance(exc, errors.LockNotAvailable):
-        return f"another connection held a lock for more than {timeout / 2:g} s"
-    if isinstance(exc, errors.QueryCanceled):
-        return f"a statement ran for more than {timeout:g} s"
-    if isinstance(exc, psycopg.OperationalError) and not exc.sqlstate:
-        return (
-            "the server could not be reached or refused the connection "
-            "(check the host, port, user, password and database name; the log says which)"
-        )
-    return f"the database refused the operation ({type(exc).__name__}, SQLSTATE {exc.sqlstate or 'none'})"

@@ -26,7 +26,7 @@ log = logging.getLogger("wan_mcp.journal")
 
 # The advisory-lock namespaces of the journal (the first key of pg_advisory_xact_lock(int, int)).
 MIGRATION_LOCK = 0x57414E31  # "WAN1": schema migrations (second key 0)
-DUPLICATE_LOCK = 0x57414E32  # "WAN2": the duplicate check of one request (second key: hashtext(tenant, hash))
+DUPLICATE_LOCK = 0x57414E32  # "WAN2": the duplicate check of one request or chain (key: hashtext(tenant, hash))
 BUDGET_LOCK = 0x57414E33  # "WAN3": the daily-budget check of one tenant (second key: hashtext(tenant))
 
 _JOBS = (
@@ -70,11 +70,14 @@ _QUERY_CLOCK = (
 _SECRETS = ("CREATE TABLE secrets (name TEXT PRIMARY KEY, value BYTEA NOT NULL)",)
 # One send clock per kind of request with a limit of its own (a model's task submissions per second).
 _SEND_CLOCKS = ("CREATE TABLE send_clocks (name TEXT PRIMARY KEY, next_at DOUBLE PRECISION NOT NULL)",)
+# A chain is moved on by one process at a time: the one holding its lease.
+_CHAIN_LEASES = ("ALTER TABLE chains ADD COLUMN lease_owner TEXT, ADD COLUMN lease_until DOUBLE PRECISION",)
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     _JOBS,
     _QUERY_CLOCK,
     _SECRETS,
     _SEND_CLOCKS,
+    _CHAIN_LEASES,
 )  # migration n: MIGRATIONS[n - 1]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -111,6 +114,10 @@ WHERE t.handle = before.handle
     AND (t.lease_owner IS NULL OR t.lease_until IS NULL OR t.lease_until < %(now)s OR t.lease_owner = %(owner)s)
     AND (%(from_states)s::text[] IS NULL OR t.state = ANY(%(from_states)s::text[]))
 RETURNING t.*, before.state AS state_before
+"""
+TAKE_CHAIN_LEASE = """
+UPDATE chains SET lease_owner = %(owner)s, lease_until = %(until)s
+WHERE id = %(id)s AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until < %(now)s OR lease_owner = %(owner)s)
 """
 # The next free send time is max(the clock's next_at, now); the reservation moves next_at one gap past it. "now" is
 # read in SET and RETURNING, which run once the row is ours: a wait for the row lock must not age it. `held` is how

@@ -292,14 +292,52 @@ class SqliteStore:
         chain.updated_at = self.clock()
         values = codec.chain_row(chain)
 
-        def save(db: sqlite3.Connection) -> ChainRecord:
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values)
+        upsert = f"INSERT INTO chains ({', '.join(values)}) VALUES ({_marks(values)}) ON CONFLICT (id) DO UPDATE SET "
+
+        def save(db: sqlite3.Connection) -> ChainRecord:  # an update keeps the chain's lease
             _refuse_over(db, budget)
-            db.execute(
-                f"INSERT OR REPLACE INTO chains ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values())
-            )
+            db.execute(upsert + updates, tuple(values.values()))
             return chain
 
         return await self._run(self._write, save)
+
+    async def create_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> tuple[ChainRecord, bool]:
+        chain.updated_at = self.clock()
+        values = codec.chain_row(chain)
+
+        def create(db: sqlite3.Connection) -> tuple[ChainRecord, bool]:
+            row = db.execute(
+                "SELECT * FROM chains WHERE spec_hash = ? AND tenant = ? ORDER BY created_at DESC LIMIT 1",
+                (chain.spec_hash, chain.tenant),
+            ).fetchone()
+            if row is not None:
+                return codec.chain_record(row), False
+            _refuse_over(db, budget)
+            db.execute(f"INSERT INTO chains ({', '.join(values)}) VALUES ({_marks(values)})", tuple(values.values()))
+            return chain, True
+
+        return await self._run(self._write, create)
+
+    async def take_chain_lease(self, chain_id: str, owner: str, *, until: float, now: float) -> bool:
+        def take(db: sqlite3.Connection) -> bool:
+            cursor = db.execute(
+                "UPDATE chains SET lease_owner = ?, lease_until = ? WHERE id = ? AND (lease_owner IS NULL OR "
+                "lease_until IS NULL OR lease_until < ? OR lease_owner = ?)",
+                (owner, until, chain_id, now, owner),
+            )
+            return cursor.rowcount == 1
+
+        return await self._run(self._write, take)
+
+    async def release_chain_lease(self, chain_id: str, owner: str) -> None:
+        def release(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE chains SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                (chain_id, owner),
+            )
+
+        await self._run(self._write, release)
 
     async def get_chain(self, key: str, *, tenant: str | None = None) -> ChainRecord | None:
         query, params = "SELECT * FROM chains WHERE (id = ? OR spec_hash = ?)", [key, key]

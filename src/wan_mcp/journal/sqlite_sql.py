@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
     handle TEXT PRIMARY KEY, task_id TEXT UNIQUE, state TEXT NOT NULL, status TEXT, mode TEXT NOT NULL,
@@ -35,13 +35,14 @@ CREATE TABLE IF NOT EXISTS uploads (
 CREATE TABLE IF NOT EXISTS chains (
     id TEXT PRIMARY KEY, spec_hash TEXT NOT NULL, kind TEXT NOT NULL, spec_json TEXT NOT NULL, state TEXT NOT NULL,
     segments_json TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '', output_path TEXT, size_bytes INTEGER, sha256 TEXT,
-    error_json TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL
+    error_json TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL, lease_owner TEXT, lease_until REAL
 );
 CREATE INDEX IF NOT EXISTS chains_hash ON chains(spec_hash);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
-# Version 1 (the first release) lacked these columns; its claim_owner/claim_at are left unused.
-V2_COLUMNS = {
+# Columns later versions added: version 1 (the first release) lacked all but the chains' lease, which version 3 added;
+# version 1's claim_owner/claim_at are left unused.
+ADDED_COLUMNS = {
     "tasks": (
         ("tenant", "TEXT NOT NULL DEFAULT ''"),
         ("currency", "TEXT"),
@@ -52,7 +53,7 @@ V2_COLUMNS = {
         ("lease_owner", "TEXT"),
         ("lease_until", "REAL"),
     ),
-    "chains": (("tenant", "TEXT NOT NULL DEFAULT ''"),),
+    "chains": (("tenant", "TEXT NOT NULL DEFAULT ''"), ("lease_owner", "TEXT"), ("lease_until", "REAL")),
 }
 
 
@@ -62,7 +63,7 @@ def migrate(db: sqlite3.Connection) -> None:
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version < SCHEMA_VERSION:
-            for table, columns in V2_COLUMNS.items():
+            for table, columns in ADDED_COLUMNS.items():
                 present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
                 for name, kind in columns:
                     if present and name not in present:

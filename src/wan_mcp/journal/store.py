@@ -106,10 +106,23 @@ class Store(Protocol):
 
     async def known_upload(self, sha256: str, model: str, region: str, *, since: float) -> str | None: ...
 
+    async def create_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> tuple[ChainRecord, bool]:
+        """Write a new chain unless its tenant already has one with its spec hash: then that one (newest), unwritten.
+        Two processes starting the same chain at once make one. The check, the budget's (as in `save_chain`) and the
+        write are one transaction; (the chain, whether it was written)."""
+        ...
+
     async def save_chain(self, chain: ChainRecord, *, budget: DailyBudget | None = None) -> ChainRecord:
         """Write a chain (new, or replacing the one with its id). With `budget`, as in `create_task`: refused in the
         same transaction with `OverDailyBudget`, and not written, when its tenant's day cannot afford the quote."""
         ...
+
+    async def take_chain_lease(self, chain_id: str, owner: str, *, until: float, now: float) -> bool:
+        """Own a chain until `until` when it is free, its lease expired, or already ours: whether it is ours now.
+        Only the owner moves a chain on (submits its next segment, joins it); `save_chain` keeps the lease."""
+        ...
+
+    async def release_chain_lease(self, chain_id: str, owner: str) -> None: ...
 
     async def get_chain(self, key: str, *, tenant: str | None = None) -> ChainRecord | None:
         """A chain by id, or the newest with this spec hash."""

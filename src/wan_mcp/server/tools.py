@@ -26,7 +26,7 @@ from wan_mcp.server import player
 from wan_mcp.server.context import current_tenant, runtime
 from wan_mcp.server.descriptions import DRY_RUN_HELP, WAIT_HELP
 from wan_mcp.server.results import cancel_result, list_result, model_result, submit_result, task_result
-from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, chains
+from wan_mcp.service import MAX_WAIT_SECONDS, ProgressFn, chain_specs
 from wan_mcp.views import SubmitView, TaskView
 
 
@@ -202,9 +202,9 @@ async def make_long_video(
     dry_run: Annotated[bool, Field(description=DRY_RUN_HELP)] = False,
     wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT_SECONDS, description=WAIT_HELP)] = 0,
 ) -> TaskView:
-    spec = chains.ChainSpec(
+    spec = chain_specs.ChainSpec(
         kind="long",
-        shots=tuple(chains.Shot(s.prompt, s.duration) for s in shots),
+        shots=tuple(chain_specs.Shot(s.prompt, s.duration) for s in shots),
         image=image,
         aspect_ratio=aspect_ratio,
         t2v_model=t2v_model,

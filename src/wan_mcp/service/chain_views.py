@@ -13,7 +13,7 @@ from wan_mcp.states import PLANNED, ChainState, JobState
 from wan_mcp.views import ErrorView, TaskView
 
 if TYPE_CHECKING:
-    from wan_mcp.service.chains import ChainSpec
+    from wan_mcp.service.chain_specs import ChainSpec
 
 
 def dry_view(

@@ -9,143 +9,37 @@ segments that failed are submitted again.
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import hashlib
-import json
 import logging
 import struct
 import tempfile
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 
 from wan_mcp import media
-from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
+from wan_mcp.errors import OverBudget, Problem, RequestInvalid, WanMcpError
 from wan_mcp.files import sha256_file, slug, unique_path
 from wan_mcp.journal.budget import DailyBudget
 from wan_mcp.journal.records import ChainRecord, ChainSegment
 from wan_mcp.journal.store import JournalUnavailable
-from wan_mcp.requests import Plan, wait_text
-from wan_mcp.service.base import ProgressFn
+from wan_mcp.service.base import LEASE_SECONDS, ProgressFn, while_renewing
+from wan_mcp.service.chain_specs import MAX_SHOTS, ChainSpec, chain_hash, chain_totals, shot_arguments
 from wan_mcp.service.chain_views import chain_view, dry_view
 from wan_mcp.service.jobs import WanService
-from wan_mcp.service.money import chain_quote
+from wan_mcp.service.money import Quote, chain_quote
 from wan_mcp.service.status import error_view
 from wan_mcp.states import ChainState, JobState
 from wan_mcp.views import TaskView
 
 log = logging.getLogger("wan_mcp.chains")
 
-MAX_SHOTS = 12
-COMMON_ARGS = ("resolution", "negative_prompt", "seed", "prompt_extend", "watermark", "generate_audio")
 FAILED_JOBS = frozenset({JobState.FAILED, JobState.REJECTED, JobState.CANCELED, JobState.UNKNOWN, JobState.EXPIRED})
-
-
-@dataclass(frozen=True)
-class Shot:
-    """One shot of a chain: what happens, for how long."""
-
-    prompt: str
-    duration: int = 5
-
-
-@dataclass(frozen=True)
-class ChainSpec:
-    """What a chain makes: its shots and settings, and for an extension the source it continues."""
-
-    kind: Literal["long", "extend"]
-    shots: tuple[Shot, ...]
-    common: Mapping[str, Any] = field(default_factory=dict)  # resolution, negative_prompt, seed, generate_audio
-    image: str | None = None  # a long video's first shot from this image (i2v) instead of text
-    aspect_ratio: str | None = None
-    t2v_model: str | None = None
-    i2v_model: str | None = None
-    method: Literal["i2v", "vace"] = "i2v"
-    source: str | None = None  # an extension's source video
-    source_frame: str | None = None  # its last frame (i2v)
-    clip: str | None = None  # its last clip (VACE)
-    clip_seconds: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["common"] = {k: v for k, v in self.common.items() if v is not None}
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ChainSpec:
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in names}
-        values["shots"] = tuple(Shot(**shot) for shot in data["shots"])
-        return cls(**values)
-
-
-def chain_hash(spec: ChainSpec) -> str:
-    """What makes two chain requests the same chain (shots, settings, and the content of the start files)."""
-    content = spec.to_dict()
-    for key in ("source", "image"):
-        value = content.get(key)
-        if value and Path(value).is_file():
-            content[key] = sha256_file(Path(value))
-    content.pop("source_frame", None)
-    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
-def shot_arguments(spec: ChainSpec, index: int, frame: Path | None) -> dict[str, Any]:
-    """The submit_video arguments of segment `index` (its first frame: `frame`, the previous one's last)."""
-    shot = spec.shots[index]
-    common = {k: v for k, v in spec.common.items() if k in COMMON_ARGS and v is not None}
-    if spec.method == "vace":  # continue the source's last clip (VACE output: 5 s including the clip)
-        kept = {k: v for k, v in common.items() if k in ("seed", "watermark")}
-        clip = {"first_clip": spec.clip, "prompt_extend": False}
-        return {**kept, "mode": "vace", "function": "video_extension", "prompt": shot.prompt, **clip}
-    args: dict[str, Any] = {**common, "prompt": shot.prompt, "duration": shot.duration}
-    start = frame if index > 0 or spec.kind == "extend" else None
-    image = str(start) if start is not None else spec.image
-    if image:
-        args |= {"mode": "i2v", "image": image}
-        if spec.i2v_model:
-            args["model"] = spec.i2v_model
-    else:
-        args |= {"mode": "t2v"}
-        if spec.t2v_model:
-            args["model"] = spec.t2v_model
-        if spec.aspect_ratio:
-            args["aspect_ratio"] = spec.aspect_ratio
-    return args
-
-
-def _totals(spec: ChainSpec, plans: list[Plan]) -> dict[str, Any]:
-    """Every segment's quote, and the chain's billed seconds, cost and wait (the cost only when every part has one)."""
-    costs = [p.estimate.cost for p in plans]
-    low = sum(p.estimate.wait_low_seconds for p in plans)
-    high = sum(p.estimate.wait_high_seconds for p in plans)
-    return {
-        "segments": [
-            {
-                "index": i,
-                "mode": p.mode,
-                "model": p.model,
-                "prompt": spec.shots[i].prompt,
-                "duration": spec.shots[i].duration,
-                "billed_seconds": p.estimate.billed_seconds,
-                "cost": p.estimate.cost,
-                "price_is_estimate": not p.estimate.price_official,
-                "sound": p.estimate.sound,
-            }
-            for i, p in enumerate(plans)
-        ],
-        "billed_seconds": sum(p.estimate.billed_seconds or 0 for p in plans),
-        "cost": round(sum(c for c in costs if c is not None), 4) if all(c is not None for c in costs) else None,
-        "currency": next((p.estimate.currency for p in plans if p.estimate.currency), None),
-        "wait_low_seconds": low,
-        "wait_high_seconds": high,
-        "wait_text": wait_text(low, high),
-    }
 
 
 class ChainRunner:
@@ -177,7 +71,7 @@ class ChainRunner:
                     ]
             if problems:
                 raise RequestInvalid(problems)
-        return _totals(spec, plans)
+        return chain_totals(spec, plans)
 
     async def start(
         self, spec: ChainSpec, *, dry_run: bool, wait_seconds: int, progress: ProgressFn | None, tenant: str = ""
@@ -214,8 +108,7 @@ class ChainRunner:
             note = await self.service.budgets.note(quote, tenant) if due else ""
             return view.model_copy(update={"message": view.message + note})
         if chain is None:
-            async with self.service.budgets.admit(quote, tenant) as budget:
-                chain = await self.store.save_chain(self.new_chain(spec, totals, fingerprint, tenant), budget=budget)
+            chain = await self.create(spec, totals, fingerprint, quote, tenant)
         elif chain.state is ChainState.FAILED:
             async with self.service.budgets.admit(quote, tenant) as budget:
                 chain = await self.retry_failed(chain, budget)
@@ -223,6 +116,23 @@ class ChainRunner:
         if wait_seconds > 0 and chain.state is ChainState.RUNNING:
             chain = await self.wait(chain.id, wait_seconds, progress)
         return await self.view(chain)
+
+    async def create(
+        self, spec: ChainSpec, totals: dict[str, Any], fingerprint: str, quote: Quote, tenant: str
+    ) -> ChainRecord:
+        """A new chain, admitted by the budgets; or the one another process started from the same spec meanwhile
+        (one chain, paid once), even when this call's quote would no longer fit."""
+        try:
+            async with self.service.budgets.admit(quote, tenant) as budget:
+                chain, _ = await self.store.create_chain(
+                    self.new_chain(spec, totals, fingerprint, tenant), budget=budget
+                )
+        except OverBudget:
+            found = await self.store.get_chain(fingerprint, tenant=tenant)
+            if found is None:
+                raise
+            chain = found
+        return chain
 
     def new_chain(self, spec: ChainSpec, totals: dict[str, Any], fingerprint: str, tenant: str) -> ChainRecord:
         now = self.service.clock.now()
@@ -264,11 +174,25 @@ class ChainRunner:
         return await self.store.save_chain(chain, budget=budget)
 
     async def advance(self, chain_id: str) -> ChainRecord:
-        """Move a chain on as far as it can go now (idempotent; one step at a time per chain in this process, so a
-        waiting call and the background runner never submit or join the same chain twice)."""
+        """Move a chain on as far as it can go now (idempotent). One step at a time per chain: in this process a
+        lock, across processes sharing the journal its lease; so a waiting call and the background runners never
+        submit or join the same chain twice. A chain another process is moving on is returned as it stands."""
         lock = self.locks.setdefault(chain_id, anyio.Lock())
         async with lock:
-            return await self._advance(chain_id)
+            if not await self._lease(chain_id):
+                standing = await self.store.get_chain(chain_id)
+                assert standing is not None
+                return standing
+            try:
+                return await while_renewing(partial(self._lease, chain_id), partial(self._advance, chain_id))
+            finally:
+                with anyio.CancelScope(shield=True), contextlib.suppress(WanMcpError):  # else it lapses
+                    await self.store.release_chain_lease(chain_id, self.service.deps.owner)
+
+    async def _lease(self, chain_id: str) -> bool:
+        """Take or renew this process's lease on a chain: whether it holds it."""
+        now = self.service.clock.now()
+        return await self.store.take_chain_lease(chain_id, self.service.deps.owner, until=now + LEASE_SECONDS, now=now)
 
     async def _advance(self, chain_id: str) -> ChainRecord:
         chain = await self.store.get_chain(chain_id)

@@ -18,7 +18,7 @@ from wan_mcp import media
 from wan_mcp.errors import Problem, RequestInvalid, WanMcpError
 from wan_mcp.files import safe_stem, sha256_file, unique_path
 from wan_mcp.inputs import InputError, classify
-from wan_mcp.service.chains import ChainSpec, Shot
+from wan_mcp.service.chain_specs import ChainSpec, Shot
 from wan_mcp.service.jobs import WanService
 from wan_mcp.states import JobState
 from wan_mcp.views import TaskView
