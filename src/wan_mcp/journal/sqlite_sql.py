@@ -40,8 +40,8 @@ CREATE TABLE IF NOT EXISTS chains (
 CREATE INDEX IF NOT EXISTS chains_hash ON chains(spec_hash);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
-# Columns later versions added: version 1 (the first release) lacked all but the chains' lease, which version 3 added;
-# version 1's claim_owner/claim_at are left unused.
+# Columns added since the first release (version 1): version 2 added all but the chains' lease, which version 3
+# added. The first release's claim_owner/claim_at are left unused.
 ADDED_COLUMNS = {
     "tasks": (
         ("tenant", "TEXT NOT NULL DEFAULT ''"),
