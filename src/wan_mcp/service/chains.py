@@ -176,12 +176,13 @@ class ChainRunner:
     async def advance(self, chain_id: str) -> ChainRecord:
         """Move a chain on as far as it can go now (idempotent). One step at a time per chain: in this process a
         lock, across processes sharing the journal its lease; so a waiting call and the background runners never
-        submit or join the same chain twice. A chain another process is moving on is returned as it stands."""
+        submit or join the same chain twice. A chain another process is moving on, or one that has ended (it needs
+        no lease: nothing is written for it), is returned as it stands."""
         lock = self.locks.setdefault(chain_id, anyio.Lock())
         async with lock:
-            if not await self._lease(chain_id):
-                standing = await self.store.get_chain(chain_id)
-                assert standing is not None
+            standing = await self.store.get_chain(chain_id)
+            assert standing is not None
+            if standing.state is not ChainState.RUNNING or not await self._lease(chain_id):
                 return standing
             try:
                 return await while_renewing(partial(self._lease, chain_id), partial(self._advance, chain_id))
